@@ -1,0 +1,133 @@
+//! The `quire` command line: `serve` (default), `migrate`, `user create`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::Config,
+    db::{Db, PoolSettings},
+    models::{validation::NewAccount, Role},
+    services::accounts,
+    startup, telemetry,
+};
+
+#[derive(Parser)]
+#[command(name = "quire", version, about = "Quire: a self-hostable publishing platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password comes from QUIRE_PASSWORD or standard input, never argv.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// Parses the command line and runs it; the exit code tells the shell how it went.
+pub fn run() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("quire: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("quire: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => startup::serve(config).await,
+            Command::Migrate => migrate(&config).await,
+            Command::User { command: UserCommand::Create { email, name, admin } } => {
+                create_user(&config, &email, &name, admin).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("quire: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    if !crate::db::is_postgres_url(config.database_url.expose()) {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let db = Db::connect(config.database_url.expose(), &PoolSettings { max_connections: 2, ..Default::default() })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database (DATABASE_URL): {e}"))?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    db.close().await;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn create_user(config: &Config, email: &str, name: &str, admin: bool) -> anyhow::Result<()> {
+    let password = read_password()?;
+    let account = NewAccount::parse(email, name, &password).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        anyhow::anyhow!("invalid account:\n  {}", lines.join("\n  "))
+    })?;
+    let db = open(config).await?;
+    let role = if admin { Role::Admin } else { Role::User };
+    let user = accounts::register(&db, account, role).await.map_err(|e| anyhow::anyhow!("{}", e.public()))?;
+    db.close().await;
+    println!("created user {} <{}> (id {}, role {})", user.name, user.email, user.id, user.role.as_str());
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("QUIRE_PASSWORD") {
+        return Ok(p);
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        anyhow::bail!("no password given: set QUIRE_PASSWORD or pipe it on standard input");
+    }
+    Ok(password)
+}

@@ -1,0 +1,55 @@
+//! API tokens: only the SHA-256 of a secret is stored; look-ups go by that hash.
+
+use chrono::{DateTime, Utc};
+
+use super::{on_conn, users::UserRow, Conn};
+
+pub struct NewToken<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub token_hash: &'a str,
+    pub scopes: &'a str,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert(conn: Conn<'_>, new: &NewToken<'_>) -> sqlx::Result<i64> {
+    const SQL: &str = "INSERT INTO api_tokens (user_id, name, token_hash, scopes, expires_at, created_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    on_conn!(conn, |c| {
+        sqlx::query_scalar::<_, i64>(SQL)
+            .bind(new.user_id)
+            .bind(new.name)
+            .bind(new.token_hash)
+            .bind(new.scopes)
+            .bind(new.expires_at)
+            .bind(new.now)
+            .fetch_one(c)
+            .await
+    })
+}
+
+/// A live token with its owner, found in one query.
+#[derive(sqlx::FromRow)]
+pub struct TokenWithOwner {
+    pub token_id: i64,
+    pub scopes: String,
+    pub last_used_at: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    pub user: UserRow,
+}
+
+/// The unrevoked, unexpired token whose hash is `token_hash`, and its owner.
+pub async fn find_live_by_hash(conn: Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<TokenWithOwner>> {
+    const SQL: &str = "SELECT t.id AS token_id, t.scopes, t.last_used_at, \
+                              u.id, u.email, u.name, u.password_hash, u.role, u.plan, u.avatar_url, u.github_repo, \
+                              u.created_at, u.updated_at, u.version \
+                       FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                       WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)";
+    on_conn!(conn, |c| sqlx::query_as::<_, TokenWithOwner>(SQL).bind(token_hash).bind(now).fetch_optional(c).await)
+}
+
+pub async fn touch_last_used(conn: Conn<'_>, token_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
+    on_conn!(conn, |c| sqlx::query(SQL).bind(now).bind(token_id).execute(c).await.map(|_| ()))
+}

@@ -1,0 +1,50 @@
+//! `POST /api/v1/auth/register` and `POST /api/v1/auth/token`.
+
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::IntoResponse,
+};
+use serde::Deserialize;
+
+use super::extract::Json;
+use crate::{
+    error::{Error, Result},
+    models::{
+        validation::{Credentials, NewAccount},
+        Role,
+    },
+    services::{accounts, tokens},
+    state::AppState,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// Creates an account → 201 with the user and its `Location`.
+pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterBody>) -> Result<impl IntoResponse> {
+    let account = NewAccount::parse(&body.email, &body.name, &body.password).map_err(Error::validation)?;
+    let user = accounts::register(&state.db, account, Role::User).await?;
+    let location = format!("/api/v1/users/{}", user.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(user)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    pub email: String,
+    pub password: String,
+}
+
+/// Exchanges e-mail and password for a bearer token → 201 `{token, token_type, expires_at}`.
+pub async fn token(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Result<impl IntoResponse> {
+    let creds = Credentials::parse(&body.email, &body.password).map_err(Error::validation)?;
+    let user = accounts::authenticate(&state.db, creds).await?;
+    let issued = tokens::issue_login_token(&state.db, user.id, state.config.token_ttl).await?;
+    Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], axum::Json(issued)))
+}

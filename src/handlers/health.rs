@@ -1,0 +1,27 @@
+//! `GET /api/v1/health`: liveness plus a database round trip.
+
+use std::time::Duration;
+
+use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use serde::Serialize;
+
+use crate::db::Db;
+
+#[derive(Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    pub version: &'static str,
+    pub database: &'static str,
+}
+
+/// 200 `{status: "ok", …}` when the database answers within two seconds, else 503.
+pub async fn show(State(db): State<Db>) -> impl IntoResponse {
+    let database_ok = matches!(tokio::time::timeout(Duration::from_secs(2), db.ping()).await, Ok(Ok(())));
+    let (status, body) = if database_ok {
+        (StatusCode::OK, Health { status: "ok", version: env!("CARGO_PKG_VERSION"), database: "ok" })
+    } else {
+        tracing::warn!("health check: database unreachable");
+        (StatusCode::SERVICE_UNAVAILABLE, Health { status: "unavailable", version: env!("CARGO_PKG_VERSION"), database: "unreachable" })
+    };
+    (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body))
+}

@@ -1,0 +1,9 @@
+//! Types shared by the server and the browser: what the UI shows, what forms send,
+//! the rules that judge them, and the error shape server functions return.
+
+pub mod error;
+pub mod user;
+pub mod validation;
+
+pub use error::{AppError, ErrorCode, FieldError};
+pub use user::{Plan, Role, User};

@@ -1,0 +1,7 @@
+//! Server functions: the UI's mutations and reads, mounted under `/fn/`. Each is a thin
+//! wrapper (compiled to an HTTP call in the browser) around a service call on the server.
+
+pub mod auth;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ctx;

@@ -1,0 +1,6 @@
+//! Business rules, free of HTTP: server functions, REST handlers and background
+//! workers all call these. Each takes the database handle and validated input.
+
+pub mod accounts;
+pub mod passwords;
+pub mod tokens;

@@ -1,0 +1,137 @@
+//! Building the application: state from configuration, the router with every layer
+//! composed once, and serving with graceful shutdown. Tests call [`router`] directly.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{middleware, Router};
+use leptos::{config::LeptosOptions, prelude::*};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions::session_store::ExpiredDeletion;
+
+use crate::{
+    config::Config,
+    db::{sessions::SessionStore, Db, PoolSettings},
+    handlers, middleware as mw,
+    state::AppState,
+    ui::{shell, App},
+};
+
+/// Leptos' runtime options: `Leptos.toml` beside the binary if present (a deployed
+/// binary has no Cargo.toml), else the `LEPTOS_*` variables cargo-leptos sets.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let file = std::path::Path::new("Leptos.toml");
+    let conf = get_configuration(file.exists().then_some("Leptos.toml"))
+        .or_else(|_| get_configuration(None))
+        .map(|c| c.leptos_options)
+        .unwrap_or_else(|_| LeptosOptions::builder().output_name("quire").build());
+    let mut opts = conf;
+    opts.site_addr = config.addr;
+    if let Some(root) = &config.site_root {
+        opts.site_root = root.clone().into();
+    }
+    opts
+}
+
+/// Opens (and migrates) the database and assembles the shared state.
+pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<AppState> {
+    if !crate::db::is_postgres_url(config.database_url.expose()) {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
+    }
+    let settings = PoolSettings { max_connections: config.db_max_connections, ..PoolSettings::default() };
+    let db = Db::connect(config.database_url.expose(), &settings)
+        .await
+        .map_err(|e| anyhow::anyhow!(format!("cannot open the database (DATABASE_URL): {e}")))?;
+    db.migrate().await.map_err(|e| anyhow::anyhow!(format!("migrations failed: {e}")))?;
+    Ok(AppState { leptos_options, db, config: Arc::new(config) })
+}
+
+/// The whole application: pages and server functions, the REST API, and the layers.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let session_layer = SessionManagerLayer::new(SessionStore::new(&state.db))
+        .with_name("quire_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.cookie_secure)
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.config.session_idle).unwrap_or(time::Duration::days(14)),
+        ));
+
+    let app = Router::new()
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .nest("/api", handlers::router())
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state);
+
+    // Layers run outside-in in the reverse order of these calls: the request id is set
+    // first, so every later layer and log line sees it.
+    mw::security_headers::apply(app)
+        .layer(session_layer)
+        .layer(middleware::from_fn(mw::origin_check::layer))
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(mw::problem::layer))
+        .layer(middleware::from_fn(mw::request_id::layer))
+}
+
+/// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to the grace period).
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let addr = config.addr;
+    let grace = config.shutdown_grace;
+    let options = leptos_options(&config);
+    let state = build_state(config, options).await?;
+    let db = state.db.clone();
+
+    let cleanup = tokio::spawn(SessionStore::new(&db).continuously_delete_expired(Duration::from_secs(3600)));
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!(format!("cannot listen on {addr} (QUIRE_ADDR): {e}")))?;
+    tracing::info!(%addr, database = ?db.dialect(), "Quire is listening on http://{addr}");
+
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = tx.send(());
+    });
+    let server = tokio::spawn(async move { server.await });
+    let _ = rx.await;
+    match tokio::time::timeout(grace, server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error"),
+        Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+        Err(_) => tracing::warn!("grace period over; dropping remaining connections"),
+    }
+    cleanup.abort();
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,8 @@
+//! One module per page.
+
+pub mod admin;
+pub mod dashboard;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod register;
