@@ -26,7 +26,7 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Sign in"</h1>
             <FormError error/>
             <ActionForm action=action attr:class="form" attr:id="login-form">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label for="login-email">"Email"</label>
                 <input id="login-email" type="email" name="email" autocomplete="email" required/>
                 <FieldError error field="email"/>

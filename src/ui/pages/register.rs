@@ -23,7 +23,7 @@ pub fn RegisterPage() -> impl IntoView {
             <h1>"Create your account"</h1>
             <FormError error/>
             <ActionForm action=action attr:class="form" attr:id="register-form">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label for="register-name">"Name"</label>
                 <input id="register-name" type="text" name="name" autocomplete="name" required maxlength="100"/>
                 <FieldError error field="name"/>

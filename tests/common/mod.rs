@@ -1,0 +1,292 @@
+//! The shared test harness: a [`TestApp`] is the real router over a fresh database
+//! (a temporary SQLite file, or a new PostgreSQL database dropped afterwards), driven
+//! in-process with `oneshot`, plus a tiny cookie-keeping client.
+#![allow(dead_code)]
+
+use axum::{
+    body::Body,
+    http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use quire::{
+    config::Config,
+    db::Db,
+    startup,
+    state::AppState,
+};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The PostgreSQL server tests create their databases on (the test command sets it;
+/// the default is the machine's local server).
+pub fn postgres_admin_url() -> String {
+    std::env::var("QUIRE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    pg_database: Option<PgDatabase>,
+}
+
+/// A throw-away PostgreSQL database, dropped when the test ends.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime; do the async clean-up on a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn test_config(database_url: String, data_dir: std::path::PathBuf, extra: &[(&str, &str)]) -> Config {
+    let mut vars: std::collections::HashMap<String, String> =
+        extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    vars.insert("DATABASE_URL".to_string(), database_url);
+    vars.insert("QUIRE_DATA_DIR".to_string(), data_dir.display().to_string());
+    vars.insert("QUIRE_DB_MAX_CONNECTIONS".to_string(), "4".to_string());
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid")
+}
+
+fn test_leptos_options() -> LeptosOptions {
+    LeptosOptions::builder().output_name("quire").site_root("target/site").build()
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        Self::sqlite_with(&[]).await
+    }
+
+    /// A SQLite app with extra configuration variables.
+    pub async fn sqlite_with(extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("quire.db").display());
+        let config = test_config(url, dir.path().to_path_buf(), extra);
+        let state = startup::build_state(config, test_leptos_options()).await.expect("sqlite state");
+        Self { router: startup::router(state.clone()), state, _sqlite_dir: Some(dir), pg_database: None }
+    }
+
+    pub async fn postgres() -> Self {
+        use sqlx::Connection;
+        let admin_url = postgres_admin_url();
+        let name = format!("quire_t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at QUIRE_TEST_POSTGRES_URL ({admin_url}) must be reachable: {e}"));
+        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).await.expect("create test database");
+        let _ = admin.close().await;
+        let guard = PgDatabase { admin_url: admin_url.clone(), name: name.clone() };
+        let url = match admin_url.rfind('/') {
+            Some(i) => format!("{}/{}", &admin_url[..i], name),
+            None => panic!("QUIRE_TEST_POSTGRES_URL must name a database"),
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = test_config(url, dir.path().to_path_buf(), &[]);
+        let state = startup::build_state(config, test_leptos_options()).await.expect("postgres state");
+        Self { router: startup::router(state.clone()), state, _sqlite_dir: Some(dir), pg_database: Some(guard) }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn client(&self) -> Client<'_> {
+        Client { app: self, cookie: None }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+}
+
+/// A browser-like client: keeps the session cookie between requests.
+pub struct Client<'a> {
+    app: &'a TestApp,
+    pub cookie: Option<String>,
+}
+
+pub struct RequestSpec {
+    pub method: Method,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl<'a> Client<'a> {
+    pub async fn request(&mut self, spec: RequestSpec) -> TestResponse {
+        let mut builder = Request::builder().method(spec.method).uri(&spec.path).header(header::HOST, "quire.test");
+        for (k, v) in &spec.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(c) = &self.cookie {
+            builder = builder.header(header::COOKIE, c.as_str());
+        }
+        let res = self.app.send(builder.body(spec.body).expect("request")).await;
+        if let Some(set) = res.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or("").to_string();
+            // An expired cookie (Max-Age=0) is the server clearing it.
+            if set.contains("Max-Age=0") {
+                self.cookie = None;
+            } else {
+                self.cookie = Some(pair);
+            }
+        }
+        res
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.request(RequestSpec { method: Method::GET, path: path.into(), headers: vec![], body: Body::empty() }).await
+    }
+
+    /// A page load as a browser does it.
+    pub async fn get_page(&mut self, path: &str) -> TestResponse {
+        self.request(RequestSpec {
+            method: Method::GET,
+            path: path.into(),
+            headers: vec![("accept".into(), "text/html".into())],
+            body: Body::empty(),
+        })
+        .await
+    }
+
+    pub async fn post_json(&mut self, path: &str, body: Value) -> TestResponse {
+        self.request(RequestSpec {
+            method: Method::POST,
+            path: path.into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Body::from(body.to_string()),
+        })
+        .await
+    }
+
+    /// A server function called as the hydrated app calls it (fetch, form-encoded).
+    pub async fn call_fn(&mut self, path: &str, form: &[(&str, &str)]) -> TestResponse {
+        self.request(RequestSpec {
+            method: Method::POST,
+            path: path.into(),
+            headers: vec![
+                ("content-type".into(), "application/x-www-form-urlencoded".into()),
+                ("accept".into(), "application/json".into()),
+                ("origin".into(), "http://quire.test".into()),
+            ],
+            body: Body::from(encode_form(form)),
+        })
+        .await
+    }
+
+    /// A plain HTML form post (no JavaScript): the browser sends Accept: text/html and a Referer.
+    pub async fn submit_form(&mut self, path: &str, referer: &str, form: &[(&str, &str)]) -> TestResponse {
+        self.request(RequestSpec {
+            method: Method::POST,
+            path: path.into(),
+            headers: vec![
+                ("content-type".into(), "application/x-www-form-urlencoded".into()),
+                ("accept".into(), "text/html,application/xhtml+xml".into()),
+                ("origin".into(), "http://quire.test".into()),
+                ("referer".into(), format!("http://quire.test{referer}")),
+            ],
+            body: Body::from(encode_form(form)),
+        })
+        .await
+    }
+}
+
+pub fn encode_form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap<HeaderValue>,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// Asserts the body is a problem document with `status` and `code`, and returns it.
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text());
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "content type; body: {}", self.text());
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert_eq!(body["code"], code, "code; body: {body}");
+        for member in ["type", "title", "detail", "request_id"] {
+            assert!(body[member].is_string(), "problem member `{member}` missing: {body}");
+        }
+        assert_eq!(Some(body["request_id"].as_str().unwrap()), self.header("x-request-id"));
+        body
+    }
+}
+
+/// Registers an account through the REST API and returns its JSON.
+pub async fn register(app: &TestApp, email: &str, name: &str, password: &str) -> Value {
+    let res = app
+        .client()
+        .post_json("/api/v1/auth/register", serde_json::json!({"email": email, "name": name, "password": password}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    res.json()
+}
+
+/// Creates the same async test for SQLite and PostgreSQL: `name::sqlite`, `name::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::common::TestApp::sqlite().await).await
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name($crate::common::TestApp::postgres().await).await
+                }
+            }
+        )*
+    };
+}
