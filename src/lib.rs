@@ -43,4 +43,8 @@ pub fn hydrate() {
         let _ = window().location().set_href(loc);
     });
     leptos::mount::hydrate_body(ui::App);
+    // A marker for browser tests (and anyone curious): the page is now interactive.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

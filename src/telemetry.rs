@@ -11,7 +11,10 @@ pub fn init(config: &Config) {
     let registry = tracing_subscriber::registry().with(filter);
     let result = match config.log_format {
         LogFormat::Json => registry.with(fmt::layer().json().with_current_span(true).with_span_list(false)).try_init(),
-        LogFormat::Text => registry.with(fmt::layer().with_target(false)).try_init(),
+        LogFormat::Text => {
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            registry.with(fmt::layer().with_target(false).with_ansi(ansi)).try_init()
+        }
     };
     // A second init (tests) keeps the first subscriber.
     let _ = result;

@@ -1,0 +1,36 @@
+// Shared set-up for the browser tests: Debian's chromium through playwright-core.
+import { chromium } from 'playwright-core';
+
+export const BASE = process.env.QUIRE_URL ?? 'http://127.0.0.1:3210';
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/// A fresh, unique account for one test.
+export function newAccount(tag) {
+  const id = `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  return { name: `Tester ${id}`, email: `${id}@example.com`, password: 'correct horse battery' };
+}
+
+/// Waits until the WebAssembly app has hydrated the server-rendered page.
+export async function hydrated(page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20000 });
+}
+
+export async function collectErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // A refused request (a 401 from a failed sign-in, say) is logged by the browser; that
+  // is the app working, not a script error.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  return errors;
+}
