@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::{
     config::Config,
     db::{Db, PoolSettings},
-    models::{validation::NewAccount, Role},
+    models::{validation::NewAccount, FieldError, Role},
     services::accounts,
     startup, telemetry,
 };
@@ -102,16 +102,25 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 async fn create_user(config: &Config, email: &str, name: &str, admin: bool) -> anyhow::Result<()> {
     let password = read_password()?;
-    let account = NewAccount::parse(email, name, &password).map_err(|errs| {
-        let lines: Vec<String> = errs.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-        anyhow::anyhow!("invalid account:\n  {}", lines.join("\n  "))
-    })?;
+    let account = NewAccount::parse(email, name, &password).map_err(|errs| invalid(&errs))?;
     let db = open(config).await?;
     let role = if admin { Role::Admin } else { Role::User };
-    let user = accounts::register(&db, account, role).await.map_err(|e| anyhow::anyhow!("{}", e.public()))?;
+    let user = accounts::register(&db, account, role).await.map_err(|e| {
+        let public = e.public();
+        if public.errors.is_empty() {
+            anyhow::anyhow!("{public}")
+        } else {
+            invalid(&public.errors)
+        }
+    })?;
     db.close().await;
     println!("created user {} <{}> (id {}, role {})", user.name, user.email, user.id, user.role.as_str());
     Ok(())
+}
+
+fn invalid(errors: &[FieldError]) -> anyhow::Error {
+    let lines: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+    anyhow::anyhow!("invalid account:\n  {}", lines.join("\n  "))
 }
 
 fn read_password() -> anyhow::Result<String> {

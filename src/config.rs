@@ -82,7 +82,11 @@ impl Config {
         let addr = parse(&get, "QUIRE_ADDR", "127.0.0.1:3000".parse().expect("valid default"))?;
         let data_dir = PathBuf::from(get("QUIRE_DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = match get("DATABASE_URL") {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:") => url,
+            Some(url)
+                if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:") =>
+            {
+                url
+            }
             Some(_) => {
                 return Err(ConfigError {
                     var: "DATABASE_URL",
@@ -95,7 +99,10 @@ impl Config {
             None | Some("text") | Some("pretty") => LogFormat::Text,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                return Err(ConfigError { var: "LOG_FORMAT", message: format!("expected `text` or `json`, got `{other}`") })
+                return Err(ConfigError {
+                    var: "LOG_FORMAT",
+                    message: format!("expected `text` or `json`, got `{other}`"),
+                })
             }
         };
         let log_filter = get("QUIRE_LOG").or_else(|| get("RUST_LOG")).unwrap_or_else(|| "info".into());

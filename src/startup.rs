@@ -7,8 +7,8 @@ use axum::{middleware, Router};
 use leptos::{config::LeptosOptions, prelude::*};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
     config::Config,

@@ -3,13 +3,21 @@
 
 mod common;
 
-use axum::{body::Body, http::{Method, StatusCode}};
+use axum::{
+    body::Body,
+    http::{Method, StatusCode},
+};
 use common::{RequestSpec, TestApp};
 use serde_json::json;
 
 async fn registration_returns_201_with_location_and_never_the_hash(app: TestApp) {
     let mut c = app.client();
-    let res = c.post_json("/api/v1/auth/register", json!({"email": "Api@Example.com", "name": "Api", "password": "long enough"})).await;
+    let res = c
+        .post_json(
+            "/api/v1/auth/register",
+            json!({"email": "Api@Example.com", "name": "Api", "password": "long enough"}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED);
     let user = res.json();
     assert_eq!(user["email"], "api@example.com");
@@ -24,7 +32,12 @@ async fn registration_returns_201_with_location_and_never_the_hash(app: TestApp)
     let fields: Vec<_> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["email", "name", "password"]);
 
-    let taken = c.post_json("/api/v1/auth/register", json!({"email": "api@example.com", "name": "Two", "password": "long enough"})).await;
+    let taken = c
+        .post_json(
+            "/api/v1/auth/register",
+            json!({"email": "api@example.com", "name": "Two", "password": "long enough"}),
+        )
+        .await;
     assert_eq!(taken.problem(422, "VALIDATION_ERROR")["errors"][0]["field"], "email");
 }
 
@@ -42,7 +55,9 @@ async fn a_token_is_issued_stored_as_a_hash_and_accepted_by_me(app: TestApp) {
     // Only the SHA-256 of the secret is in the database.
     let stored: Vec<String> = match app.db() {
         quire::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(p).await.unwrap(),
-        quire::db::Db::Postgres(p) => sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(p).await.unwrap(),
+        quire::db::Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(p).await.unwrap()
+        }
     };
     assert_eq!(stored, vec![quire::services::tokens::hash_secret(&token)]);
     assert!(!stored[0].contains(&token));
@@ -108,7 +123,12 @@ async fn unknown_api_paths_and_wrong_methods_are_problems(app: TestApp) {
     c.get("/api/v1/does-not-exist").await.problem(404, "NOT_FOUND");
     c.get("/api/nothing/here").await.problem(404, "NOT_FOUND");
     let res = c
-        .request(RequestSpec { method: Method::DELETE, path: "/api/v1/health".into(), headers: vec![], body: Body::empty() })
+        .request(RequestSpec {
+            method: Method::DELETE,
+            path: "/api/v1/health".into(),
+            headers: vec![],
+            body: Body::empty(),
+        })
         .await;
     res.problem(405, "METHOD_NOT_ALLOWED");
     assert!(res.header("allow").unwrap().contains("GET"));
@@ -161,7 +181,8 @@ on_both_databases!(
 
 #[test]
 fn a_bad_configuration_value_names_its_variable() {
-    let err = quire::config::Config::from_lookup(|k| (k == "QUIRE_DB_MAX_CONNECTIONS").then(|| "many".to_string())).unwrap_err();
+    let err = quire::config::Config::from_lookup(|k| (k == "QUIRE_DB_MAX_CONNECTIONS").then(|| "many".to_string()))
+        .unwrap_err();
     assert_eq!(err.var, "QUIRE_DB_MAX_CONNECTIONS");
     assert!(err.to_string().contains("QUIRE_DB_MAX_CONNECTIONS"));
 }

@@ -20,17 +20,25 @@ fn field_messages(res: &TestResponse) -> Vec<String> {
 
 async fn registration_rules_are_enforced_field_by_field(app: TestApp) {
     let mut c = app.client();
-    let res = c.call_fn(REGISTER, &[("email", "not-an-email"), ("name", ""), ("password", "short"), ("next", "")]).await;
+    let res =
+        c.call_fn(REGISTER, &[("email", "not-an-email"), ("name", ""), ("password", "short"), ("next", "")]).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.json()["code"], "VALIDATION_ERROR");
     assert_eq!(field_messages(&res), ["email", "name", "password"]);
 
-    let ok = c.call_fn(REGISTER, &[("email", "Ada@Example.com"), ("name", "Ada"), ("password", "correct horse"), ("next", "")]).await;
+    let ok = c
+        .call_fn(
+            REGISTER,
+            &[("email", "Ada@Example.com"), ("name", "Ada"), ("password", "correct horse"), ("next", "")],
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
 
     // The same e-mail in another case is taken.
     let mut other = app.client();
-    let taken = other.call_fn(REGISTER, &[("email", "ADA@example.COM"), ("name", "Eve"), ("password", "another pass"), ("next", "")]).await;
+    let taken = other
+        .call_fn(REGISTER, &[("email", "ADA@example.COM"), ("name", "Eve"), ("password", "another pass"), ("next", "")])
+        .await;
     assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_messages(&taken), ["email"]);
     assert!(taken.json()["errors"][0]["message"].as_str().unwrap().contains("already exists"));
@@ -38,7 +46,12 @@ async fn registration_rules_are_enforced_field_by_field(app: TestApp) {
 
 async fn registering_signs_in_with_a_safe_session_cookie(app: TestApp) {
     let mut c = app.client();
-    let res = c.call_fn(REGISTER, &[("email", "grace@example.com"), ("name", "Grace"), ("password", "hopper1906"), ("next", "/dashboard")]).await;
+    let res = c
+        .call_fn(
+            REGISTER,
+            &[("email", "grace@example.com"), ("name", "Grace"), ("password", "hopper1906"), ("next", "/dashboard")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     assert_eq!(res.header("location"), Some("/dashboard"));
     let cookie = res.header("set-cookie").expect("session cookie");
@@ -81,8 +94,10 @@ async fn signing_in_cycles_the_session_id_and_signing_out_destroys_it(app: TestA
 async fn a_failed_login_does_not_reveal_whether_the_email_exists(app: TestApp) {
     common::register(&app, "known@example.com", "Known", "right password").await;
     let mut c = app.client();
-    let wrong_password = c.call_fn(LOGIN, &[("email", "known@example.com"), ("password", "wrong password"), ("next", "")]).await;
-    let unknown_email = c.call_fn(LOGIN, &[("email", "nobody@example.com"), ("password", "wrong password"), ("next", "")]).await;
+    let wrong_password =
+        c.call_fn(LOGIN, &[("email", "known@example.com"), ("password", "wrong password"), ("next", "")]).await;
+    let unknown_email =
+        c.call_fn(LOGIN, &[("email", "nobody@example.com"), ("password", "wrong password"), ("next", "")]).await;
     assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong_password.status, unknown_email.status);
     assert_eq!(wrong_password.json(), unknown_email.json());
@@ -96,7 +111,13 @@ async fn the_dashboard_sends_visitors_to_login_and_back(app: TestApp) {
     assert_eq!(res.header("location"), Some("/login?next=%2Fdashboard"));
 
     common::register(&app, "back@example.com", "Back Again", "round trip!").await;
-    let login = c.submit_form(LOGIN, "/login?next=%2Fdashboard", &[("email", "back@example.com"), ("password", "round trip!"), ("next", "/dashboard")]).await;
+    let login = c
+        .submit_form(
+            LOGIN,
+            "/login?next=%2Fdashboard",
+            &[("email", "back@example.com"), ("password", "round trip!"), ("next", "/dashboard")],
+        )
+        .await;
     assert_eq!(login.status, StatusCode::FOUND);
     assert_eq!(login.header("location"), Some("/dashboard"));
     let page = c.get_page("/dashboard").await;
@@ -137,7 +158,9 @@ async fn admin_pages_answer_403_to_non_admins(app: TestApp) {
 
 async fn forms_work_without_javascript(app: TestApp) {
     let mut c = app.client();
-    let bad = c.submit_form(REGISTER, "/register", &[("email", "nope"), ("name", "Ann"), ("password", "x"), ("next", "")]).await;
+    let bad = c
+        .submit_form(REGISTER, "/register", &[("email", "nope"), ("name", "Ann"), ("password", "x"), ("next", "")])
+        .await;
     assert_eq!(bad.status, StatusCode::FOUND);
     let back = bad.header("location").unwrap().to_string();
     assert!(back.starts_with("http://quire.test/register?"), "{back}");
@@ -147,7 +170,13 @@ async fn forms_work_without_javascript(app: TestApp) {
     assert!(html.contains("Enter a valid email address"), "email error shown");
     assert!(html.contains("Use a password between 8 and 128 characters"), "password error shown");
 
-    let ok = c.submit_form(REGISTER, "/register", &[("email", "ann@example.com"), ("name", "Ann"), ("password", "long enough"), ("next", "")]).await;
+    let ok = c
+        .submit_form(
+            REGISTER,
+            "/register",
+            &[("email", "ann@example.com"), ("name", "Ann"), ("password", "long enough"), ("next", "")],
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::FOUND);
     assert_eq!(ok.header("location"), Some("/dashboard"));
     assert!(c.get_page("/dashboard").await.text().contains("Ann"));
@@ -211,6 +240,8 @@ on_both_databases!(
 async fn the_session_cookie_is_secure_when_configured() {
     let app = TestApp::sqlite_with(&[("QUIRE_COOKIE_SECURE", "true")]).await;
     let mut c = app.client();
-    let res = c.call_fn(REGISTER, &[("email", "s@example.com"), ("name", "S"), ("password", "password123"), ("next", "")]).await;
+    let res = c
+        .call_fn(REGISTER, &[("email", "s@example.com"), ("name", "S"), ("password", "password123"), ("next", "")])
+        .await;
     assert!(res.header("set-cookie").unwrap().contains("Secure"));
 }

@@ -40,7 +40,11 @@ pub struct TokenWithOwner {
 }
 
 /// The unrevoked, unexpired token whose hash is `token_hash`, and its owner.
-pub async fn find_live_by_hash(conn: Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<TokenWithOwner>> {
+pub async fn find_live_by_hash(
+    conn: Conn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<TokenWithOwner>> {
     const SQL: &str = "SELECT t.id AS token_id, t.scopes, t.last_used_at, \
                               u.id, u.email, u.name, u.password_hash, u.role, u.plan, u.avatar_url, u.github_repo, \
                               u.created_at, u.updated_at, u.version \

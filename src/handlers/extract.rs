@@ -32,11 +32,16 @@ where
 
 fn rejection_to_error(rejection: JsonRejection) -> AppError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            AppError::new(ErrorCode::UnsupportedMediaType, "Send the body as JSON with `Content-Type: application/json`.")
+        JsonRejection::MissingJsonContentType(_) => AppError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Send the body as JSON with `Content-Type: application/json`.",
+        ),
+        JsonRejection::JsonSyntaxError(e) => {
+            AppError::bad_request(format!("The body is not valid JSON: {}", e.body_text()))
         }
-        JsonRejection::JsonSyntaxError(e) => AppError::bad_request(format!("The body is not valid JSON: {}", e.body_text())),
-        JsonRejection::JsonDataError(e) => AppError::bad_request(format!("The JSON does not fit this endpoint: {}", e.body_text())),
+        JsonRejection::JsonDataError(e) => {
+            AppError::bad_request(format!("The JSON does not fit this endpoint: {}", e.body_text()))
+        }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             AppError::new(ErrorCode::PayloadTooLarge, "The request body is larger than 1 MiB.")
         }

@@ -21,7 +21,10 @@ pub async fn show(State(db): State<Db>) -> impl IntoResponse {
         (StatusCode::OK, Health { status: "ok", version: env!("CARGO_PKG_VERSION"), database: "ok" })
     } else {
         tracing::warn!("health check: database unreachable");
-        (StatusCode::SERVICE_UNAVAILABLE, Health { status: "unavailable", version: env!("CARGO_PKG_VERSION"), database: "unreachable" })
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Health { status: "unavailable", version: env!("CARGO_PKG_VERSION"), database: "unreachable" },
+        )
     };
     (status, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body))
 }

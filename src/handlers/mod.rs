@@ -26,10 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/token", post(auth::token))
         .route("/me", get(me::show));
 
-    Router::new()
-        .nest("/v1", v1)
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+    Router::new().nest("/v1", v1).fallback(not_found).layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
 }
 
 async fn not_found() -> Error {

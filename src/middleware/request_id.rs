@@ -25,7 +25,8 @@ impl RequestId {
 
 /// 1–128 characters from `[A-Za-z0-9._:-]`: safe to echo into headers and logs.
 pub fn is_sane(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    (1..=128).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 pub async fn layer(mut req: Request, next: Next) -> Response {
@@ -42,7 +43,11 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| {
-        tracing::info!(status = res.status().as_u16(), latency_us = started.elapsed().as_micros() as u64, "request finished")
+        tracing::info!(
+            status = res.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            "request finished"
+        )
     });
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);

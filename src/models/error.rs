@@ -76,11 +76,7 @@ impl AppError {
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self {
-            code: ErrorCode::ValidationError,
-            message: "Some fields need another look.".into(),
-            errors,
-        }
+        Self { code: ErrorCode::ValidationError, message: "Some fields need another look.".into(), errors }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {

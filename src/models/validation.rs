@@ -29,11 +29,8 @@ pub struct NewAccount {
 impl NewAccount {
     /// Normalises and validates a registration; every failing field is reported at once.
     pub fn parse(email: &str, name: &str, password: &str) -> Result<Self, Vec<FieldError>> {
-        let candidate = NewAccount {
-            email: normalize_email(email),
-            name: name.trim().to_string(),
-            password: password.to_string(),
-        };
+        let candidate =
+            NewAccount { email: normalize_email(email), name: name.trim().to_string(), password: password.to_string() };
         candidate.validate().map_err(field_errors)?;
         Ok(candidate)
     }
@@ -134,7 +131,8 @@ mod tests {
     #[test]
     fn next_accepts_only_same_site_paths() {
         assert_eq!(safe_next(Some("/dashboard?tab=1")), "/dashboard?tab=1");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "dashboard", ""] {
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "dashboard", ""]
+        {
             assert_eq!(safe_next(Some(bad)), "/dashboard", "{bad}");
         }
         assert_eq!(safe_next(None), "/dashboard");

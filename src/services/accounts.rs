@@ -20,7 +20,8 @@ pub const BAD_CREDENTIALS: &str = "Invalid email or password.";
 pub async fn register(db: &Db, account: NewAccount, role: Role) -> Result<User> {
     let password_hash = passwords::hash(account.password).await?;
     let mut conn = db.acquire().await?;
-    let new = NewUser { email: &account.email, name: &account.name, password_hash: &password_hash, role, now: Utc::now() };
+    let new =
+        NewUser { email: &account.email, name: &account.name, password_hash: &password_hash, role, now: Utc::now() };
     match db::users::insert(conn.conn(), &new).await {
         Ok(row) => {
             tracing::info!(user_id = row.id, "account created");

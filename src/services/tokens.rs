@@ -95,7 +95,14 @@ pub async fn issue_login_token(db: &Db, user_id: i64, ttl: Duration) -> Result<I
     let mut conn = db.acquire().await?;
     db::api_tokens::insert(
         conn.conn(),
-        &NewToken { user_id, name: "API login", token_hash: &hash, scopes: &Scopes::ALL.to_db(), expires_at: Some(expires_at), now },
+        &NewToken {
+            user_id,
+            name: "API login",
+            token_hash: &hash,
+            scopes: &Scopes::ALL.to_db(),
+            expires_at: Some(expires_at),
+            now,
+        },
     )
     .await?;
     Ok(IssuedToken { token: secret, token_type: "Bearer", expires_at })
@@ -124,7 +131,11 @@ pub async fn resolve(db: &Db, secret: &str) -> Result<Option<TokenIdentity>> {
             }
         });
     }
-    Ok(Some(TokenIdentity { scopes: Scopes::parse(&found.scopes), token_id: found.token_id, user: found.user.into_user() }))
+    Ok(Some(TokenIdentity {
+        scopes: Scopes::parse(&found.scopes),
+        token_id: found.token_id,
+        user: found.user.into_user(),
+    }))
 }
 
 #[cfg(test)]

@@ -10,12 +10,7 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
-use quire::{
-    config::Config,
-    db::Db,
-    startup,
-    state::AppState,
-};
+use quire::{config::Config, db::Db, startup, state::AppState};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -48,7 +43,9 @@ impl Drop for PgDatabase {
             rt.block_on(async move {
                 use sqlx::Connection;
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
                 }
             });
         })
@@ -213,11 +210,7 @@ impl<'a> Client<'a> {
 }
 
 pub fn encode_form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn urlencode(s: &str) -> String {
@@ -250,7 +243,12 @@ impl TestResponse {
     /// Asserts the body is a problem document with `status` and `code`, and returns it.
     pub fn problem(&self, status: u16, code: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text());
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "content type; body: {}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "content type; body: {}",
+            self.text()
+        );
         let body = self.json();
         assert_eq!(body["status"], status);
         assert_eq!(body["code"], code, "code; body: {body}");

@@ -17,7 +17,11 @@ pub fn LoginPage() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let register_href = move || {
         let n = next();
-        if n.is_empty() { "/register".to_string() } else { format!("/register?next={}", leptos_router::location::Url::escape(&n)) }
+        if n.is_empty() {
+            "/register".to_string()
+        } else {
+            format!("/register?next={}", leptos_router::location::Url::escape(&n))
+        }
     };
 
     view! {
