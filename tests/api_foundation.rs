@@ -169,7 +169,25 @@ async fn health_reports_the_database(app: TestApp) {
     assert_eq!(down.json()["database"], "unreachable");
 }
 
+async fn an_internal_failure_is_a_500_problem_without_internals(app: TestApp) {
+    common::register(&app, "five@example.com", "Five", "password123").await;
+    // Break the database under the running app: issuing a token now fails inside sqlx.
+    match app.db() {
+        quire::db::Db::Sqlite(p) => sqlx::query("DROP TABLE api_tokens").execute(p).await.map(|_| ()).unwrap(),
+        quire::db::Db::Postgres(p) => sqlx::query("DROP TABLE api_tokens").execute(p).await.map(|_| ()).unwrap(),
+    }
+    let res = app
+        .client()
+        .post_json("/api/v1/auth/token", json!({"email": "five@example.com", "password": "password123"}))
+        .await;
+    let problem = res.problem(500, "INTERNAL_ERROR");
+    let text = res.text();
+    assert!(!text.contains("api_tokens") && !text.to_lowercase().contains("sql"), "no internals: {text}");
+    assert!(problem["detail"].as_str().unwrap().contains("Something went wrong"));
+}
+
 on_both_databases!(
+    an_internal_failure_is_a_500_problem_without_internals,
     registration_returns_201_with_location_and_never_the_hash,
     a_token_is_issued_stored_as_a_hash_and_accepted_by_me,
     me_without_or_with_bad_credentials_is_a_401_problem,
