@@ -93,14 +93,3 @@ pub async fn find_by_email(conn: Conn<'_>, email: &str) -> sqlx::Result<Option<U
     const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE lower(email) = lower($1)");
     on_conn!(conn, |c| sqlx::query_as::<_, UserRow>(SQL).bind(email).fetch_optional(c).await)
 }
-
-pub async fn set_role(conn: Conn<'_>, id: i64, role: Role, now: DateTime<Utc>) -> sqlx::Result<u64> {
-    const SQL: &str = "UPDATE users SET role = $1, updated_at = $2, version = version + 1 WHERE id = $3";
-    on_conn!(conn, |c| sqlx::query(SQL)
-        .bind(role.as_str())
-        .bind(now)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
-}

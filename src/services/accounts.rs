@@ -54,12 +54,3 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<User>> {
     let mut conn = db.acquire().await?;
     Ok(db::users::find_by_id(conn.conn(), id).await?.map(|r| r.into_user()))
 }
-
-/// Makes an existing account an administrator (used by the CLI).
-pub async fn set_role(db: &Db, id: i64, role: Role) -> Result<()> {
-    let mut conn = db.acquire().await?;
-    match db::users::set_role(conn.conn(), id, role, Utc::now()).await? {
-        0 => Err(Error::not_found("No such user.")),
-        _ => Ok(()),
-    }
-}

@@ -21,13 +21,6 @@ pub const PREFIX: &str = "qrt_";
 /// `last_used_at` is refreshed at most this often, to keep reads from turning into writes.
 const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    Read,
-    Write,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scopes {
     pub read: bool,
