@@ -8,6 +8,8 @@
 //! twice, right here. Services never see which database they run on.
 
 pub mod api_tokens;
+pub mod audit;
+pub mod posts;
 pub mod sessions;
 pub mod users;
 

@@ -2,8 +2,10 @@
 //! the rules that judge them, and the error shape server functions return.
 
 pub mod error;
+pub mod post;
 pub mod user;
 pub mod validation;
 
 pub use error::{AppError, ErrorCode, FieldError};
+pub use post::{Category, Post, PostContent};
 pub use user::{Plan, Role, User};

@@ -3,4 +3,5 @@
 
 pub mod accounts;
 pub mod passwords;
+pub mod posts;
 pub mod tokens;

@@ -1,0 +1,204 @@
+//! Posts and their tags.
+
+use chrono::{DateTime, Utc};
+
+use super::{on_conn, Conn};
+use crate::models::{Category, Post, PostContent};
+
+macro_rules! post_select {
+    () => {
+        "SELECT p.id, p.author_id, u.name AS author_name, p.title, p.slug, p.body, p.category, p.published, \
+         p.published_at, p.created_at, p.updated_at, p.version FROM posts p JOIN users u ON u.id = p.author_id "
+    };
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostRow {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub title: String,
+    pub slug: String,
+    pub body: String,
+    pub category: String,
+    pub published: bool,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl PostRow {
+    pub fn into_post(self, tags: Vec<String>) -> Post {
+        Post {
+            id: self.id,
+            author_id: self.author_id,
+            author_name: self.author_name,
+            title: self.title,
+            slug: self.slug,
+            body: self.body,
+            category: Category::parse(&self.category).unwrap_or_default(),
+            tags,
+            published: self.published,
+            published_at: self.published_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+}
+
+pub struct NewPost<'a> {
+    pub author_id: i64,
+    pub slug: &'a str,
+    pub content: &'a PostContent,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert(conn: Conn<'_>, new: &NewPost<'_>) -> sqlx::Result<i64> {
+    const SQL: &str =
+        "INSERT INTO posts (author_id, title, slug, body, category, published, created_at, updated_at, version) \
+                       VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6, 1) RETURNING id";
+    on_conn!(conn, |c| {
+        sqlx::query_scalar::<_, i64>(SQL)
+            .bind(new.author_id)
+            .bind(&new.content.title)
+            .bind(new.slug)
+            .bind(&new.content.body)
+            .bind(new.content.category.as_str())
+            .bind(new.now)
+            .fetch_one(c)
+            .await
+    })
+}
+
+/// Slugs already taken that equal `base` or extend it with `-<n>`.
+pub async fn slugs_like(conn: Conn<'_>, base: &str) -> sqlx::Result<Vec<String>> {
+    const SQL: &str = "SELECT slug FROM posts WHERE slug = $1 OR slug LIKE $2";
+    let pattern = format!("{base}-%");
+    on_conn!(conn, |c| sqlx::query_scalar::<_, String>(SQL).bind(base).bind(&pattern).fetch_all(c).await)
+}
+
+pub async fn find_by_id(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<PostRow>> {
+    const SQL: &str = concat!(post_select!(), "WHERE p.id = $1");
+    on_conn!(conn, |c| sqlx::query_as::<_, PostRow>(SQL).bind(id).fetch_optional(c).await)
+}
+
+pub async fn find_by_slug(conn: Conn<'_>, slug: &str) -> sqlx::Result<Option<PostRow>> {
+    const SQL: &str = concat!(post_select!(), "WHERE p.slug = $1");
+    on_conn!(conn, |c| sqlx::query_as::<_, PostRow>(SQL).bind(slug).fetch_optional(c).await)
+}
+
+/// Updates the content if the stored version is still `expected_version`; returns whether it was.
+pub async fn update_content(
+    conn: Conn<'_>,
+    id: i64,
+    expected_version: i64,
+    content: &PostContent,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    const SQL: &str = "UPDATE posts SET title = $1, body = $2, category = $3, updated_at = $4, version = version + 1 \
+                       WHERE id = $5 AND version = $6";
+    on_conn!(conn, |c| {
+        sqlx::query(SQL)
+            .bind(&content.title)
+            .bind(&content.body)
+            .bind(content.category.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(expected_version)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Publishes (keeping the first publication time) or unpublishes a post.
+pub async fn set_published(conn: Conn<'_>, id: i64, published: bool, now: DateTime<Utc>) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE posts SET published = $1, \
+                       published_at = CASE WHEN $1 THEN COALESCE(published_at, $2) ELSE published_at END, \
+                       updated_at = $2, version = version + 1 WHERE id = $3";
+    on_conn!(conn, |c| sqlx::query(SQL).bind(published).bind(now).bind(id).execute(c).await.map(|_| ()))
+}
+
+pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<()> {
+    const SQL: &str = "DELETE FROM posts WHERE id = $1";
+    on_conn!(conn, |c| sqlx::query(SQL).bind(id).execute(c).await.map(|_| ()))
+}
+
+pub async fn count_published_by(conn: Conn<'_>, author_id: i64) -> sqlx::Result<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM posts WHERE author_id = $1 AND published = TRUE";
+    on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).bind(author_id).fetch_one(c).await)
+}
+
+/// Replaces a post's tags (creating tags that do not exist yet).
+pub async fn set_tags(mut conn: Conn<'_>, post_id: i64, tags: &[String]) -> sqlx::Result<()> {
+    const CLEAR: &str = "DELETE FROM post_tags WHERE post_id = $1";
+    const UPSERT_TAG: &str = "INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
+    const LINK: &str = "INSERT INTO post_tags (post_id, tag_id) SELECT $1, id FROM tags WHERE name = $2";
+    on_conn!(&mut conn, |c| {
+        sqlx::query(CLEAR).bind(post_id).execute(&mut **c).await?;
+        for tag in tags {
+            sqlx::query(UPSERT_TAG).bind(tag).execute(&mut **c).await?;
+            sqlx::query(LINK).bind(post_id).bind(tag).execute(&mut **c).await?;
+        }
+        Ok(())
+    })
+}
+
+/// The tags of many posts in one query: `(post_id, tag)` pairs ordered by tag.
+pub async fn tags_of(conn: Conn<'_>, post_ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=post_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT pt.post_id, t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id \
+         WHERE pt.post_id IN ({}) ORDER BY t.name",
+        placeholders.join(", ")
+    );
+    on_conn!(conn, |c| {
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for id in post_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Published posts matching a full-text query, best match first. The one statement
+/// that differs by dialect: SQLite's FTS5 index (bm25, title weighted 10:1) against PostgreSQL's
+/// weighted tsvector column and GIN index (ts_rank).
+pub async fn search_published(conn: Conn<'_>, query: &str, limit: i64) -> sqlx::Result<Vec<PostRow>> {
+    match conn {
+        Conn::Sqlite(c) => {
+            const SQL: &str = concat!(
+                post_select!(),
+                "JOIN posts_fts f ON f.rowid = p.id WHERE posts_fts MATCH $1 AND p.published = TRUE ",
+                "ORDER BY bm25(posts_fts, 10.0, 1.0) LIMIT $2"
+            );
+            let Some(fts) = fts5_query(query) else { return Ok(Vec::new()) };
+            sqlx::query_as::<_, PostRow>(SQL).bind(fts).bind(limit).fetch_all(c).await
+        }
+        Conn::Postgres(c) => {
+            const SQL: &str = concat!(
+                post_select!(),
+                "WHERE p.search @@ websearch_to_tsquery('english', $1) AND p.published = TRUE ",
+                "ORDER BY ts_rank(p.search, websearch_to_tsquery('english', $1)) DESC, p.id DESC LIMIT $2"
+            );
+            sqlx::query_as::<_, PostRow>(SQL).bind(query).bind(limit).fetch_all(c).await
+        }
+    }
+}
+
+/// Turns what a reader typed into an FTS5 query that cannot be a syntax error: each word
+/// becomes a quoted term (all must match).
+fn fts5_query(input: &str) -> Option<String> {
+    let terms: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}

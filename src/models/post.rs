@@ -1,0 +1,169 @@
+//! Posts as the UI and the API show them, and the rules a post must meet
+//! (shared by the editor in the browser and the server).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::FieldError;
+
+pub const TITLE_MAX: usize = 200;
+pub const BODY_MAX: usize = 100_000;
+pub const TAGS_MAX: usize = 10;
+pub const TAG_MAX: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    #[default]
+    Tech,
+    Lifestyle,
+    Business,
+}
+
+impl Category {
+    pub const ALL: [Category; 3] = [Category::Tech, Category::Lifestyle, Category::Business];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Tech => "tech",
+            Category::Lifestyle => "lifestyle",
+            Category::Business => "business",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// A post as shown to readers and API clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Post {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub title: String,
+    pub slug: String,
+    pub body: String,
+    pub category: Category,
+    pub tags: Vec<String>,
+    pub published: bool,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// A post's editable content that passed every rule: trimmed title, tags lower-cased,
+/// de-duplicated and in the order given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostContent {
+    pub title: String,
+    pub body: String,
+    pub category: Category,
+    pub tags: Vec<String>,
+}
+
+impl PostContent {
+    /// Validates raw input; every failing field is reported at once. `tags` is a
+    /// comma-separated list as typed in the editor.
+    pub fn parse(title: &str, body: &str, category: &str, tags: &str) -> Result<Self, Vec<FieldError>> {
+        let tags: Vec<&str> = tags.split(',').collect();
+        Self::parse_parts(title, body, category, &tags)
+    }
+
+    /// As [`PostContent::parse`], with tags already split (the JSON API sends an array).
+    pub fn parse_parts(title: &str, body: &str, category: &str, tags: &[&str]) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = title.trim();
+        let title_len = title.chars().count();
+        if title_len == 0 || title_len > TITLE_MAX {
+            errors.push(FieldError::new("title", format!("Enter a title between 1 and {TITLE_MAX} characters.")));
+        }
+        let body_len = body.chars().count();
+        if body.trim().is_empty() || body_len > BODY_MAX {
+            errors.push(FieldError::new("body", format!("Write a body between 1 and {BODY_MAX} characters.")));
+        }
+        let category = Category::parse(category.trim());
+        if category.is_none() {
+            errors.push(FieldError::new("category", "Choose tech, lifestyle or business."));
+        }
+        let mut clean: Vec<String> = Vec::new();
+        for tag in tags.iter().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
+            if tag.chars().count() > TAG_MAX {
+                errors.push(FieldError::new("tags", format!("Each tag may have at most {TAG_MAX} characters.")));
+                break;
+            }
+            if !clean.contains(&tag) {
+                clean.push(tag);
+            }
+        }
+        if clean.len() > TAGS_MAX {
+            errors.push(FieldError::new("tags", format!("Use at most {TAGS_MAX} tags.")));
+        }
+        match (errors.is_empty(), category) {
+            (true, Some(category)) => {
+                Ok(PostContent { title: title.to_string(), body: body.to_string(), category, tags: clean })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A URL slug from a title: lower-case ASCII letters and digits joined by single dashes,
+/// at most 80 characters; `post` when nothing is left.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    let mut dash = false;
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if !c.is_ascii_alphanumeric() {
+            dash = !slug.is_empty();
+            continue;
+        }
+        let needed = if dash { 2 } else { 1 };
+        if slug.len() + needed > 80 {
+            break;
+        }
+        if dash {
+            slug.push('-');
+            dash = false;
+        }
+        slug.push(c);
+    }
+    if slug.is_empty() {
+        "post".to_string()
+    } else {
+        slug
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_plain_and_bounded() {
+        assert_eq!(slugify("  Hello, World! Rust & Leptos  "), "hello-world-rust-leptos");
+        assert_eq!(slugify("¡¿?!"), "post");
+        assert!(slugify(&"word ".repeat(100)).len() <= 80);
+    }
+
+    #[test]
+    fn content_rules_report_every_field() {
+        let errs = PostContent::parse("", " ", "cooking", &"x".repeat(33)).unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "body", "category", "tags"]);
+        assert!(PostContent::parse(&"t".repeat(201), "b", "tech", "").is_err());
+        assert!(PostContent::parse("t", &"b".repeat(100_001), "tech", "").is_err());
+        let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+        assert!(PostContent::parse("t", "b", "tech", &eleven.join(",")).is_err());
+    }
+
+    #[test]
+    fn tags_are_normalised() {
+        let p = PostContent::parse(" Title ", "Body", "lifestyle", "Rust, rust ,  web,").unwrap();
+        assert_eq!(p.title, "Title");
+        assert_eq!(p.tags, ["rust", "web"]);
+        assert_eq!(p.category, Category::Lifestyle);
+    }
+}

@@ -1,0 +1,151 @@
+//! The publishing rules at the service level, on SQLite and PostgreSQL: slugs, optimistic
+//! locking, authorization, the free plan's limit, the audit log and full-text search.
+
+mod common;
+
+use common::TestApp;
+use quire::{
+    db::{self, Db},
+    models::{validation::NewAccount, ErrorCode, PostContent, Role, User},
+    services::{accounts, posts},
+};
+
+async fn user(app: &TestApp, email: &str, role: Role) -> User {
+    accounts::register(app.db(), NewAccount::parse(email, "Writer", "password123").unwrap(), role).await.unwrap()
+}
+
+fn content(title: &str, body: &str, tags: &str) -> PostContent {
+    PostContent::parse(title, body, "tech", tags).unwrap()
+}
+
+async fn audit_actions(db: &Db, post_id: i64) -> Vec<String> {
+    let mut conn = db.acquire().await.unwrap();
+    db::audit::for_entity(conn.conn(), "post", post_id).await.unwrap().into_iter().map(|e| e.action).collect()
+}
+
+fn code(e: quire::error::Error) -> ErrorCode {
+    e.code()
+}
+
+async fn slugs_are_unique_and_tags_normalised(app: TestApp) {
+    let author = user(&app, "a@example.com", Role::User).await;
+    let first = posts::create(app.db(), &author, content("Hello, World!", "Body", "Rust, rust, Web")).await.unwrap();
+    let second = posts::create(app.db(), &author, content("Hello world", "Body", "")).await.unwrap();
+    let third = posts::create(app.db(), &author, content("hello WORLD", "Body", "")).await.unwrap();
+    assert_eq!(
+        [first.slug.as_str(), second.slug.as_str(), third.slug.as_str()],
+        ["hello-world", "hello-world-2", "hello-world-3"]
+    );
+    assert_eq!(first.tags, ["rust", "web"]);
+    assert_eq!(first.version, 1);
+    assert!(!first.published);
+    assert_eq!(audit_actions(app.db(), first.id).await, ["post.create"]);
+}
+
+async fn a_stale_version_never_overwrites(app: TestApp) {
+    let author = user(&app, "b@example.com", Role::User).await;
+    let post = posts::create(app.db(), &author, content("Draft", "v1", "")).await.unwrap();
+    let saved = posts::update(app.db(), &author, post.id, 1, content("Draft", "v2", "x")).await.unwrap();
+    assert_eq!(saved.version, 2);
+    assert_eq!(saved.tags, ["x"]);
+
+    let stale = posts::update(app.db(), &author, post.id, 1, content("Draft", "lost edit", "")).await.unwrap_err();
+    assert_eq!(code(stale), ErrorCode::Conflict);
+    let mut conn = app.db().acquire().await.unwrap();
+    let row = db::posts::find_by_id(conn.conn(), post.id).await.unwrap().unwrap();
+    assert_eq!(row.body, "v2", "the newer save survives");
+    assert_eq!(audit_actions(app.db(), post.id).await, ["post.create", "post.update"]);
+}
+
+async fn only_the_author_or_an_admin_changes_a_post(app: TestApp) {
+    let author = user(&app, "c@example.com", Role::User).await;
+    let other = user(&app, "d@example.com", Role::User).await;
+    let admin = user(&app, "e@example.com", Role::Admin).await;
+    let post = posts::create(app.db(), &author, content("Mine", "Body", "")).await.unwrap();
+
+    // A draft does not exist for others; a published post is forbidden to them.
+    assert_eq!(
+        code(posts::update(app.db(), &other, post.id, 1, content("Theirs", "x", "")).await.unwrap_err()),
+        ErrorCode::NotFound
+    );
+    assert_eq!(code(posts::get_by_slug(app.db(), Some(&other), &post.slug).await.unwrap_err()), ErrorCode::NotFound);
+    assert_eq!(code(posts::get_by_slug(app.db(), None, &post.slug).await.unwrap_err()), ErrorCode::NotFound);
+    assert!(posts::get_by_slug(app.db(), Some(&admin), &post.slug).await.is_ok());
+    posts::publish(app.db(), &author, post.id).await.unwrap();
+    assert_eq!(code(posts::delete(app.db(), &other, post.id).await.unwrap_err()), ErrorCode::Forbidden);
+    assert!(posts::get_by_slug(app.db(), None, &post.slug).await.is_ok());
+
+    posts::unpublish(app.db(), &admin, post.id).await.unwrap();
+    posts::delete(app.db(), &admin, post.id).await.unwrap();
+    assert_eq!(
+        audit_actions(app.db(), post.id).await,
+        ["post.create", "post.publish", "post.unpublish", "post.delete"]
+    );
+}
+
+async fn the_free_plan_holds_three_published_posts(app: TestApp) {
+    let author = user(&app, "f@example.com", Role::User).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(posts::create(app.db(), &author, content(&format!("Post {i}"), "Body", "")).await.unwrap().id);
+    }
+    for id in &ids[..3] {
+        let p = posts::publish(app.db(), &author, *id).await.unwrap();
+        assert!(p.published && p.published_at.is_some());
+    }
+    let refused = posts::publish(app.db(), &author, ids[3]).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::Forbidden);
+    assert!(refused.public().message.contains("free plan"));
+
+    // Unpublishing one makes room; a pro author has no limit.
+    posts::unpublish(app.db(), &author, ids[0]).await.unwrap();
+    posts::publish(app.db(), &author, ids[3]).await.unwrap();
+    match app.db() {
+        Db::Sqlite(p) => {
+            sqlx::query("UPDATE users SET plan = 'pro' WHERE id = $1").bind(author.id).execute(p).await.map(|_| ())
+        }
+        Db::Postgres(p) => {
+            sqlx::query("UPDATE users SET plan = 'pro' WHERE id = $1").bind(author.id).execute(p).await.map(|_| ())
+        }
+    }
+    .unwrap();
+    let pro = accounts::find(app.db(), author.id).await.unwrap().unwrap();
+    posts::publish(app.db(), &pro, ids[0]).await.unwrap();
+}
+
+async fn full_text_search_finds_words_in_the_body(app: TestApp) {
+    let author = user(&app, "g@example.com", Role::User).await;
+    let a =
+        posts::create(app.db(), &author, content("Gardening notes", "Tomatoes need sunshine and patience.", "garden"))
+            .await
+            .unwrap();
+    let b = posts::create(app.db(), &author, content("Sunshine everywhere", "A title match outranks the body.", ""))
+        .await
+        .unwrap();
+    let hidden = posts::create(app.db(), &author, content("Secret", "sunshine in a draft", "")).await.unwrap();
+    posts::publish(app.db(), &author, a.id).await.unwrap();
+    posts::publish(app.db(), &author, b.id).await.unwrap();
+
+    let found = posts::search(app.db(), "tomatoes", 10).await.unwrap();
+    assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), [a.id]);
+    assert_eq!(found[0].tags, ["garden"]);
+    let ranked = posts::search(app.db(), "sunshine", 10).await.unwrap();
+    let ids: Vec<_> = ranked.iter().map(|p| p.id).collect();
+    assert_eq!(ids.len(), 2, "drafts are not searchable");
+    assert!(!ids.contains(&hidden.id));
+    assert_eq!(ids[0], b.id, "title matches rank first");
+
+    // Edits are re-indexed; hostile query syntax is just words.
+    posts::update(app.db(), &author, a.id, 2, content("Gardening notes", "Cucumbers now.", "")).await.unwrap();
+    assert!(posts::search(app.db(), "tomatoes", 10).await.unwrap().is_empty());
+    assert_eq!(posts::search(app.db(), "cucumbers", 10).await.unwrap().len(), 1);
+    assert!(posts::search(app.db(), "\"unbalanced AND (", 10).await.is_ok());
+}
+
+on_both_databases!(
+    slugs_are_unique_and_tags_normalised,
+    a_stale_version_never_overwrites,
+    only_the_author_or_an_admin_changes_a_post,
+    the_free_plan_holds_three_published_posts,
+    full_text_search_finds_words_in_the_body,
+);
