@@ -149,3 +149,44 @@ on_both_databases!(
     the_free_plan_holds_three_published_posts,
     full_text_search_finds_words_in_the_body,
 );
+
+mod engagement {
+    use super::*;
+    use quire::{models::post::parse_comment, services::comments};
+
+    async fn comments_and_likes_follow_the_rules(app: TestApp) {
+        let author = user(&app, "h@example.com", Role::User).await;
+        let reader = user(&app, "i@example.com", Role::User).await;
+        let admin = user(&app, "j@example.com", Role::Admin).await;
+        let post = posts::create(app.db(), &author, content("Talk", "Body", "")).await.unwrap();
+
+        // Nobody but the author sees (or comments on) a draft.
+        let body = parse_comment("  First!  ").unwrap();
+        assert_eq!(comments::add(app.db(), &reader, post.id, &body).await.unwrap_err().code(), ErrorCode::NotFound);
+        posts::publish(app.db(), &author, post.id).await.unwrap();
+        let c = comments::add(app.db(), &reader, post.id, &body).await.unwrap();
+        assert_eq!(c.body, "First!");
+        assert!(parse_comment("").is_err() && parse_comment(&"x".repeat(5001)).is_err());
+
+        // Likes are idempotent and counted.
+        comments::set_like(app.db(), &reader, post.id, true).await.unwrap();
+        let stats = comments::set_like(app.db(), &reader, post.id, true).await.unwrap();
+        assert_eq!((stats.likes, stats.comments, stats.liked_by_me), (1, 1, true));
+        let theirs = comments::stats(app.db(), Some(&author), post.id).await.unwrap();
+        assert!(!theirs.liked_by_me);
+        let stats = comments::set_like(app.db(), &reader, post.id, false).await.unwrap();
+        assert_eq!(stats.likes, 0);
+
+        // Only the comment's author or an admin deletes it; the deletion is audited.
+        assert_eq!(comments::delete(app.db(), &author, c.id).await.unwrap_err().code(), ErrorCode::Forbidden);
+        comments::delete(app.db(), &admin, c.id).await.unwrap();
+        assert!(comments::list(app.db(), None, post.id).await.unwrap().is_empty());
+        let mut conn = app.db().acquire().await.unwrap();
+        let log = db::audit::for_entity(conn.conn(), "comment", c.id).await.unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].action, "comment.delete");
+        assert_eq!(log[0].actor_id, Some(admin.id));
+    }
+
+    on_both_databases!(comments_and_likes_follow_the_rules);
+}

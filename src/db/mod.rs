@@ -9,6 +9,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod comments;
 pub mod posts;
 pub mod sessions;
 pub mod users;

@@ -7,5 +7,5 @@ pub mod user;
 pub mod validation;
 
 pub use error::{AppError, ErrorCode, FieldError};
-pub use post::{Category, Post, PostContent};
+pub use post::{Category, Comment, Post, PostContent, PostStats};
 pub use user::{Plan, Role, User};

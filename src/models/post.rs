@@ -167,3 +167,35 @@ mod tests {
         assert_eq!(p.category, Category::Lifestyle);
     }
 }
+
+pub const COMMENT_MAX: usize = 5_000;
+
+/// A comment as readers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: i64,
+    pub post_id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Validates a comment's text (1–5,000 characters once trimmed).
+pub fn parse_comment(body: &str) -> Result<String, Vec<FieldError>> {
+    let body = body.trim();
+    let n = body.chars().count();
+    if n == 0 || n > COMMENT_MAX {
+        Err(vec![FieldError::new("body", format!("Write a comment between 1 and {COMMENT_MAX} characters."))])
+    } else {
+        Ok(body.to_string())
+    }
+}
+
+/// Likes and comments on one post, and whether the viewer liked it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PostStats {
+    pub likes: i64,
+    pub comments: i64,
+    pub liked_by_me: bool,
+}

@@ -2,6 +2,7 @@
 //! workers all call these. Each takes the database handle and validated input.
 
 pub mod accounts;
+pub mod comments;
 pub mod markdown;
 pub mod passwords;
 pub mod posts;

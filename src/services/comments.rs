@@ -1,0 +1,91 @@
+//! Comments and likes on posts a user can see.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::{
+    db::{self, audit::Entry, comments::CommentRow, Db},
+    error::{Error, Result},
+    models::{post::Comment, PostStats, User},
+};
+
+fn to_comment(r: CommentRow) -> Comment {
+    Comment {
+        id: r.id,
+        post_id: r.post_id,
+        author_id: r.author_id,
+        author_name: r.author_name,
+        body: r.body,
+        created_at: r.created_at,
+    }
+}
+
+/// The post must exist and be visible to `viewer` (drafts only to their author and admins).
+async fn ensure_visible(conn: db::Conn<'_>, viewer: Option<&User>, post_id: i64) -> Result<()> {
+    let row = db::posts::find_by_id(conn, post_id).await?.ok_or_else(|| Error::not_found("No such post."))?;
+    if row.published || viewer.is_some_and(|v| v.id == row.author_id || v.is_admin()) {
+        Ok(())
+    } else {
+        Err(Error::not_found("No such post."))
+    }
+}
+
+/// Adds a comment (already validated with `models::post::parse_comment`).
+pub async fn add(db: &Db, author: &User, post_id: i64, body: &str) -> Result<Comment> {
+    let mut conn = db.acquire().await?;
+    ensure_visible(conn.conn(), Some(author), post_id).await?;
+    let id = db::comments::insert(conn.conn(), post_id, author.id, body, Utc::now()).await?;
+    let row = db::comments::find(conn.conn(), id).await?.ok_or_else(|| Error::internal_msg("comment vanished"))?;
+    Ok(to_comment(row))
+}
+
+pub async fn list(db: &Db, viewer: Option<&User>, post_id: i64) -> Result<Vec<Comment>> {
+    let mut conn = db.acquire().await?;
+    ensure_visible(conn.conn(), viewer, post_id).await?;
+    Ok(db::comments::for_post(conn.conn(), post_id).await?.into_iter().map(to_comment).collect())
+}
+
+/// Deletes a comment: its author or an admin may; recorded in the audit log in the same transaction.
+pub async fn delete(db: &Db, actor: &User, comment_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let comment =
+        db::comments::find(tx.conn(), comment_id).await?.ok_or_else(|| Error::not_found("No such comment."))?;
+    if comment.author_id != actor.id && !actor.is_admin() {
+        return Err(Error::forbidden("Only the comment's author or an administrator may delete it."));
+    }
+    db::comments::delete(tx.conn(), comment_id).await?;
+    let detail = json!({ "post_id": comment.post_id });
+    let entry = Entry {
+        actor_id: Some(actor.id),
+        action: "comment.delete",
+        entity_type: "comment",
+        entity_id: comment_id,
+        detail: &detail,
+        now: Utc::now(),
+    };
+    db::audit::append(tx.conn(), &entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Likes (`true`) or unlikes a post; both are idempotent. Returns the new stats.
+pub async fn set_like(db: &Db, user: &User, post_id: i64, liked: bool) -> Result<PostStats> {
+    let mut conn = db.acquire().await?;
+    ensure_visible(conn.conn(), Some(user), post_id).await?;
+    if liked {
+        db::comments::like(conn.conn(), post_id, user.id, Utc::now()).await?;
+    } else {
+        db::comments::unlike(conn.conn(), post_id, user.id).await?;
+    }
+    stats_on(conn.conn(), post_id, Some(user)).await
+}
+
+pub async fn stats(db: &Db, viewer: Option<&User>, post_id: i64) -> Result<PostStats> {
+    let mut conn = db.acquire().await?;
+    stats_on(conn.conn(), post_id, viewer).await
+}
+
+async fn stats_on(conn: db::Conn<'_>, post_id: i64, viewer: Option<&User>) -> Result<PostStats> {
+    let (likes, comments, liked_by_me) = db::comments::stats(conn, post_id, viewer.map(|v| v.id)).await?;
+    Ok(PostStats { likes, comments, liked_by_me })
+}
