@@ -190,3 +190,68 @@ mod engagement {
 
     on_both_databases!(comments_and_likes_follow_the_rules);
 }
+
+mod listing {
+    use super::*;
+    use quire::{models::Category, services::posts::ListFilter};
+
+    async fn a_cursor_walk_sees_every_published_post_once_newest_first(app: TestApp) {
+        let author = user(&app, "k@example.com", Role::User).await;
+        let pro = {
+            match app.db() {
+                Db::Sqlite(p) => sqlx::query("UPDATE users SET plan = 'pro'").execute(p).await.map(|_| ()),
+                Db::Postgres(p) => sqlx::query("UPDATE users SET plan = 'pro'").execute(p).await.map(|_| ()),
+            }
+            .unwrap();
+            accounts::find(app.db(), author.id).await.unwrap().unwrap()
+        };
+        let mut published = Vec::new();
+        for i in 0..7 {
+            let cat = if i % 2 == 0 { "tech" } else { "business" };
+            let tags = if i < 3 { "rust" } else { "other" };
+            let c = PostContent::parse(&format!("Post {i}"), "Body", cat, tags).unwrap();
+            let p = posts::create(app.db(), &pro, c).await.unwrap();
+            posts::publish(app.db(), &pro, p.id).await.unwrap();
+            published.push(p.id);
+        }
+        posts::create(app.db(), &pro, content("A draft", "Body", "rust")).await.unwrap();
+
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = posts::list_published(app.db(), &ListFilter::default(), cursor.as_deref(), 3).await.unwrap();
+            pages += 1;
+            seen.extend(page.items.iter().map(|p| p.id));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        published.reverse();
+        assert_eq!(seen, published, "newest first, no duplicates, no gaps");
+        assert_eq!(pages, 3);
+
+        let rust =
+            posts::list_published(app.db(), &ListFilter { tag: Some("rust".into()), ..Default::default() }, None, 50)
+                .await
+                .unwrap();
+        assert_eq!(rust.items.len(), 3);
+        assert!(rust.items.iter().all(|p| p.tags == ["rust"]));
+        let business = posts::list_published(
+            app.db(),
+            &ListFilter { category: Some(Category::Business), ..Default::default() },
+            None,
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(business.items.len(), 3);
+
+        let bad = posts::list_published(app.db(), &ListFilter::default(), Some("not-a-cursor"), 3).await.unwrap_err();
+        assert_eq!(bad.code(), ErrorCode::BadRequest);
+        assert_eq!(posts::list_mine(app.db(), &pro).await.unwrap().len(), 8);
+    }
+
+    on_both_databases!(a_cursor_walk_sees_every_published_post_once_newest_first);
+}

@@ -202,3 +202,68 @@ fn fts5_query(input: &str) -> Option<String> {
         .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
+
+/// Which published posts a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub category: Option<Category>,
+    pub tag: Option<String>,
+    pub author_id: Option<i64>,
+}
+
+/// Published posts, newest first, after the keyset position `after` (published_at, id).
+/// One statement whatever the filters; the `posts_published_idx` index serves the order.
+pub async fn list_published(
+    conn: Conn<'_>,
+    filter: &ListFilter,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<PostRow>> {
+    let mut sql = String::from(post_select!());
+    sql.push_str("WHERE p.published = TRUE");
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    if filter.category.is_some() {
+        sql.push_str(&format!(" AND p.category = {}", next()));
+    }
+    if filter.tag.is_some() {
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id AND t.name = {})",
+            next()
+        ));
+    }
+    if filter.author_id.is_some() {
+        sql.push_str(&format!(" AND p.author_id = {}", next()));
+    }
+    if after.is_some() {
+        let (at, id) = (next(), next());
+        sql.push_str(&format!(" AND (p.published_at < {at} OR (p.published_at = {at} AND p.id < {id}))"));
+    }
+    sql.push_str(&format!(" ORDER BY p.published_at DESC, p.id DESC LIMIT {}", next()));
+
+    on_conn!(conn, |c| {
+        let mut q = sqlx::query_as::<_, PostRow>(&sql);
+        if let Some(cat) = filter.category {
+            q = q.bind(cat.as_str());
+        }
+        if let Some(tag) = &filter.tag {
+            q = q.bind(tag);
+        }
+        if let Some(a) = filter.author_id {
+            q = q.bind(a);
+        }
+        if let Some((at, id)) = after {
+            q = q.bind(at).bind(id);
+        }
+        q.bind(limit).fetch_all(c).await
+    })
+}
+
+/// Every post by one author, drafts included, most recently changed first.
+pub async fn list_by_author(conn: Conn<'_>, author_id: i64) -> sqlx::Result<Vec<PostRow>> {
+    const SQL: &str = concat!(post_select!(), "WHERE p.author_id = $1 ORDER BY p.updated_at DESC, p.id DESC");
+    on_conn!(conn, |c| sqlx::query_as::<_, PostRow>(SQL).bind(author_id).fetch_all(c).await)
+}

@@ -199,3 +199,10 @@ pub struct PostStats {
     pub comments: i64,
     pub liked_by_me: bool,
 }
+
+/// One page of a post list and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PostList {
+    pub items: Vec<Post>,
+    pub next_cursor: Option<String>,
+}

@@ -170,8 +170,15 @@ pub async fn get_by_slug(db: &Db, viewer: Option<&User>, slug: &str) -> Result<P
 pub async fn search(db: &Db, query: &str, limit: i64) -> Result<Vec<Post>> {
     let mut conn = db.acquire().await?;
     let rows = db::posts::search_published(conn.conn(), query, limit.clamp(1, 100)).await?;
+    with_tags(conn.conn(), rows).await
+}
+
+pub use db::posts::ListFilter;
+
+/// Attaches tags to rows with one extra query for the whole page.
+async fn with_tags(conn: db::Conn<'_>, rows: Vec<db::posts::PostRow>) -> Result<Vec<Post>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let tags = db::posts::tags_of(conn.conn(), &ids).await?;
+    let tags = db::posts::tags_of(conn, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -179,4 +186,47 @@ pub async fn search(db: &Db, query: &str, limit: i64) -> Result<Vec<Post>> {
             row.into_post(mine)
         })
         .collect())
+}
+
+/// An opaque keyset cursor: the last item's publication time and id.
+pub fn encode_cursor(post: &Post) -> Option<String> {
+    use base64::Engine as _;
+    let at = post.published_at?;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{}", at.timestamp_micros(), post.id)))
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<(chrono::DateTime<Utc>, i64)> {
+    use base64::Engine as _;
+    let bad = || Error::bad_request("The cursor is not valid; start again from the first page.");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let raw = String::from_utf8(raw).map_err(|_| bad())?;
+    let (micros, id) = raw.split_once('.').ok_or_else(bad)?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((at, id.parse().map_err(|_| bad())?))
+}
+
+/// A page of published posts, newest first: two queries whatever the page size.
+pub async fn list_published(
+    db: &Db,
+    filter: &ListFilter,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<crate::models::post::PostList> {
+    let limit = limit.clamp(1, 100);
+    let after = cursor.map(decode_cursor).transpose()?;
+    let mut conn = db.acquire().await?;
+    // One extra row tells whether another page exists.
+    let mut rows = db::posts::list_published(conn.conn(), filter, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let items = with_tags(conn.conn(), rows).await?;
+    let next_cursor = if more { items.last().and_then(encode_cursor) } else { None };
+    Ok(crate::models::post::PostList { items, next_cursor })
+}
+
+/// The author's own posts, drafts included.
+pub async fn list_mine(db: &Db, author: &User) -> Result<Vec<Post>> {
+    let mut conn = db.acquire().await?;
+    let rows = db::posts::list_by_author(conn.conn(), author.id).await?;
+    with_tags(conn.conn(), rows).await
 }
