@@ -7,5 +7,5 @@ pub mod user;
 pub mod validation;
 
 pub use error::{AppError, ErrorCode, FieldError};
-pub use post::{Category, Comment, Post, PostContent, PostStats};
+pub use post::{Category, Comment, Post, PostContent, PostStats, PostView};
 pub use user::{Plan, Role, User};

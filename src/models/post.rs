@@ -206,3 +206,16 @@ pub struct PostList {
     pub items: Vec<Post>,
     pub next_cursor: Option<String>,
 }
+
+/// Everything the post page shows, read in one server call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostView {
+    pub post: Post,
+    /// The body rendered from Markdown and sanitised on the server.
+    pub html: String,
+    pub stats: PostStats,
+    pub comments: Vec<Comment>,
+    /// The viewer, if signed in (to offer deleting their own comments).
+    pub viewer_id: Option<i64>,
+    pub viewer_is_admin: bool,
+}

@@ -15,7 +15,7 @@ use leptos_router::{
 
 use components::header::Header;
 use pages::{
-    admin::AdminPage, dashboard::DashboardPage, home::HomePage, login::LoginPage, not_found::NotFound,
+    admin::AdminPage, dashboard::DashboardPage, home::HomePage, login::LoginPage, not_found::NotFound, post::PostPage,
     register::RegisterPage,
 };
 
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
             <main class="container">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/posts/:slug") view=PostPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>

@@ -1,36 +1,82 @@
-//! `/`: the front page (the post list arrives with publishing).
+//! `/`: published posts, newest first, with search, category and tag filters and
+//! keyset pagination. The filter form is a plain GET form, so it works without JavaScript.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_query_map, location::Url};
 
-use crate::ui::session::use_session;
+use crate::{
+    models::{Category, Post},
+    server_fns::posts::list_posts,
+};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let session = use_session();
+    let query = use_query_map();
+    let param = move |k: &str| query.read().get(k).unwrap_or_default();
+    let posts = Resource::new(
+        move || query.get(),
+        |q| list_posts(q.get("q"), q.get("category"), q.get("tag"), q.get("cursor")),
+    );
+
     view! {
         <Title text=""/>
-        <section class="hero">
-            <h1>"Quire"</h1>
-            <p class="lead">"Write, publish and share — from one small, fast, self-hosted binary."</p>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match session.user.await {
-                        Ok(Some(user)) => view! {
-                            <p>"Welcome back, " {user.name} ". " <A href="/dashboard">"Go to your dashboard"</A></p>
-                        }
-                        .into_any(),
-                        _ => view! {
-                            <p class="actions">
-                                <A href="/register" attr:class="button">"Create an account"</A>
-                                <A href="/login" attr:class="button secondary">"Sign in"</A>
-                            </p>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Suspense>
+        <section class="intro">
+            <h1>"Latest posts"</h1>
+            <form method="get" action="/" class="filters" role="search">
+                <input type="search" name="q" placeholder="Search posts" aria-label="Search posts" value=move || param("q")/>
+                <select name="category" aria-label="Category">
+                    <option value="">"All categories"</option>
+                    {Category::ALL
+                        .into_iter()
+                        .map(|c| view! { <option value=c.as_str() selected=move || param("category") == c.as_str()>{c.as_str()}</option> })
+                        .collect_view()}
+                </select>
+                <input type="text" name="tag" placeholder="Tag" aria-label="Tag" value=move || param("tag")/>
+                <button type="submit">"Filter"</button>
+            </form>
         </section>
+        <Suspense fallback=|| view! { <p class="muted">"Loading posts…"</p> }>
+            {move || Suspend::new(async move {
+                match posts.await {
+                    Ok(list) if list.items.is_empty() => view! { <p class="muted" data-testid="no-posts">"No posts yet."</p> }.into_any(),
+                    Ok(list) => {
+                        let next = list.next_cursor.map(|c| {
+                            let mut href = format!("/?cursor={}", Url::escape(&c));
+                            for k in ["category", "tag"] {
+                                let v = param(k);
+                                if !v.is_empty() {
+                                    href.push_str(&format!("&{k}={}", Url::escape(&v)));
+                                }
+                            }
+                            view! { <p class="pager"><A href=href>"Older posts →"</A></p> }
+                        });
+                        view! {
+                            <ul class="post-list">{list.items.into_iter().map(|p| view! { <PostCard post=p/> }).collect_view()}</ul>
+                            {next}
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PostCard(post: Post) -> impl IntoView {
+    let date = post.published_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+    view! {
+        <li class="card post-card">
+            <h2><A href=format!("/posts/{}", post.slug)>{post.title.clone()}</A></h2>
+            <p class="meta">
+                <span>{post.author_name.clone()}</span> " · " <time>{date}</time> " · "
+                <a href=format!("/?category={}", post.category.as_str())>{post.category.as_str()}</a>
+            </p>
+            <p class="tags">
+                {post.tags.iter().map(|t| view! { <a class="tag" href=format!("/?tag={}", Url::escape(t))>{format!("#{t}")}</a> }).collect_view()}
+            </p>
+        </li>
     }
 }

@@ -5,4 +5,5 @@ pub mod dashboard;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod post;
 pub mod register;

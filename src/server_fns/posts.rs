@@ -1,0 +1,85 @@
+//! Reading posts, commenting and liking from the web UI.
+
+use leptos::prelude::*;
+
+use crate::models::{post::PostList, post::PostView, AppError, PostStats};
+#[cfg(feature = "ssr")]
+use crate::{
+    error::Error,
+    middleware::auth::session_user,
+    models::{post::parse_comment, Category},
+    server_fns::ctx::{self, fail},
+    services::{comments, markdown, posts},
+};
+
+/// The signed-in user, or 401.
+#[cfg(feature = "ssr")]
+async fn signed_in() -> Result<crate::models::User, AppError> {
+    let state = ctx::state();
+    session_user(&state.db, &ctx::session().await?)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| fail(Error::unauthorized("Sign in first.")))
+}
+
+/// Published posts for the front page: a search (`q`), or a filtered page after `cursor`.
+#[server(prefix = "/fn", endpoint = "list_posts")]
+pub async fn list_posts(
+    q: Option<String>,
+    category: Option<String>,
+    tag: Option<String>,
+    cursor: Option<String>,
+) -> Result<PostList, AppError> {
+    let state = ctx::state();
+    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if let Some(q) = nonempty(q) {
+        let items = posts::search(&state.db, &q, 20).await.map_err(fail)?;
+        return Ok(PostList { items, next_cursor: None });
+    }
+    let category = match nonempty(category) {
+        Some(c) => Some(Category::parse(&c).ok_or_else(|| fail(Error::bad_request("Unknown category.")))?),
+        None => None,
+    };
+    let filter = posts::ListFilter { category, tag: nonempty(tag).map(|t| t.to_lowercase()), author_id: None };
+    posts::list_published(&state.db, &filter, nonempty(cursor).as_deref(), 20).await.map_err(fail)
+}
+
+/// One post with its rendered body, stats and comments (404 for drafts of others).
+#[server(prefix = "/fn", endpoint = "get_post")]
+pub async fn get_post(slug: String) -> Result<PostView, AppError> {
+    let state = ctx::state();
+    let viewer = session_user(&state.db, &ctx::session().await?).await.map_err(fail)?;
+    let post = posts::get_by_slug(&state.db, viewer.as_ref(), &slug).await.map_err(fail)?;
+    let stats = comments::stats(&state.db, viewer.as_ref(), post.id).await.map_err(fail)?;
+    let list = comments::list(&state.db, viewer.as_ref(), post.id).await.map_err(fail)?;
+    let html = markdown::render(&post.body);
+    Ok(PostView {
+        post,
+        html,
+        stats,
+        comments: list,
+        viewer_id: viewer.as_ref().map(|v| v.id),
+        viewer_is_admin: viewer.as_ref().is_some_and(|v| v.is_admin()),
+    })
+}
+
+#[server(prefix = "/fn", endpoint = "add_comment")]
+pub async fn add_comment(post_id: i64, body: String) -> Result<(), AppError> {
+    let user = signed_in().await?;
+    let body = parse_comment(&body).map_err(|e| fail(Error::validation(e)))?;
+    comments::add(&ctx::state().db, &user, post_id, &body).await.map_err(fail)?;
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "delete_comment")]
+pub async fn delete_comment(id: i64) -> Result<(), AppError> {
+    let user = signed_in().await?;
+    comments::delete(&ctx::state().db, &user, id).await.map_err(fail)
+}
+
+/// Likes (`liked = true`) or unlikes a post.
+#[server(prefix = "/fn", endpoint = "set_like")]
+pub async fn set_like(post_id: i64, liked: bool) -> Result<PostStats, AppError> {
+    let user = signed_in().await?;
+    comments::set_like(&ctx::state().db, &user, post_id, liked).await.map_err(fail)
+}

@@ -1,0 +1,129 @@
+//! `/posts/:slug`: the post, its like button and its comments. Mutations are server
+//! actions; the page's resource is keyed on their versions, so counts and comments
+//! refresh without a reload (and, without JavaScript, after the redirect back).
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::{components::A, hooks::use_params_map, location::Url};
+
+use crate::{
+    models::{ErrorCode, PostView},
+    server_fns::posts::{get_post, AddComment, DeleteComment, SetLike},
+    ui::{
+        components::forms::{FieldError, FormError},
+        pages::not_found::NotFound,
+    },
+};
+
+#[component]
+pub fn PostPage() -> impl IntoView {
+    let params = use_params_map();
+    let add = ServerAction::<AddComment>::new();
+    let delete = ServerAction::<DeleteComment>::new();
+    let like = ServerAction::<SetLike>::new();
+    let page = Resource::new(
+        move || {
+            (
+                params.read().get("slug").unwrap_or_default(),
+                add.version().get(),
+                delete.version().get(),
+                like.version().get(),
+            )
+        },
+        |(slug, ..)| get_post(slug),
+    );
+    let comment_error = Signal::derive(move || add.value().get().and_then(Result::err));
+
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(view) => view! { <Article view add delete like comment_error/> }.into_any(),
+                    Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Article(
+    view: PostView,
+    add: ServerAction<AddComment>,
+    delete: ServerAction<DeleteComment>,
+    like: ServerAction<SetLike>,
+    comment_error: Signal<Option<crate::models::AppError>>,
+) -> impl IntoView {
+    let PostView { post, html, stats, comments, viewer_id, viewer_is_admin } = view;
+    let post_id = post.id;
+    let date = post.published_at.unwrap_or(post.created_at).format("%Y-%m-%d").to_string();
+    let description: String = post.body.chars().take(160).collect();
+    let login_href = format!("/login?next={}", Url::escape(&format!("/posts/{}", post.slug)));
+
+    view! {
+        <Title text=post.title.clone()/>
+        <Meta name="description" content=description/>
+        <article class="card post">
+            <h1>{post.title.clone()}</h1>
+            <p class="meta">
+                <span>{post.author_name.clone()}</span> " · " <time>{date}</time> " · " <span>{post.category.as_str()}</span>
+                {(!post.published).then(|| view! { " · " <strong class="badge">"Draft"</strong> })}
+            </p>
+            <div class="prose" inner_html=html></div>
+            <p class="tags">
+                {post.tags.iter().map(|t| view! { <a class="tag" href=format!("/?tag={}", Url::escape(t))>{format!("#{t}")}</a> }).collect_view()}
+            </p>
+            {match viewer_id {
+                Some(_) => view! {
+                    <ActionForm action=like attr:class="inline-form like-form">
+                        <input type="hidden" name="post_id" value=post_id/>
+                        <input type="hidden" name="liked" value=(!stats.liked_by_me).to_string()/>
+                        <button type="submit" data-testid="like-button" disabled=move || like.pending().get()>
+                            {if stats.liked_by_me { "♥ Liked" } else { "♡ Like" }} " · " <span data-testid="like-count">{stats.likes}</span>
+                        </button>
+                    </ActionForm>
+                }.into_any(),
+                None => view! { <p class="muted">"♥ " <span data-testid="like-count">{stats.likes}</span> " likes"</p> }.into_any(),
+            }}
+        </article>
+        <section class="card comments">
+            <h2>"Comments (" <span data-testid="comment-count">{stats.comments}</span> ")"</h2>
+            <ul class="comment-list">
+                {comments
+                    .into_iter()
+                    .map(|c| {
+                        let mine = viewer_id == Some(c.author_id) || viewer_is_admin;
+                        view! {
+                            <li class="comment">
+                                <p class="meta">{c.author_name.clone()} " · " {c.created_at.format("%Y-%m-%d %H:%M").to_string()}</p>
+                                <p class="comment-body">{c.body.clone()}</p>
+                                {mine.then(|| view! {
+                                    <ActionForm action=delete attr:class="inline-form">
+                                        <input type="hidden" name="id" value=c.id/>
+                                        <button type="submit" class="link-button" disabled=move || delete.pending().get()>"Delete"</button>
+                                    </ActionForm>
+                                })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            {match viewer_id {
+                Some(_) => view! {
+                    <FormError error=comment_error/>
+                    <ActionForm action=add attr:class="form" attr:id="comment-form">
+                        <input type="hidden" name="post_id" value=post_id/>
+                        <label for="comment-body">"Add a comment"</label>
+                        <textarea id="comment-body" name="body" rows="3" required maxlength="5000"></textarea>
+                        <FieldError error=comment_error field="body"/>
+                        <button type="submit" disabled=move || add.pending().get()>
+                            {move || if add.pending().get() { "Posting…" } else { "Post comment" }}
+                        </button>
+                    </ActionForm>
+                }.into_any(),
+                None => view! { <p><A href=login_href>"Sign in to comment"</A></p> }.into_any(),
+            }}
+        </section>
+    }
+}
