@@ -101,3 +101,52 @@ on_both_databases!(
     a_post_page_renders_sanitised_markdown_and_drafts_are_404_to_others,
     comments_and_likes_via_server_functions,
 );
+
+async fn writing_through_the_editor_server_functions(app: TestApp) {
+    common::register(&app, "ed@example.com", "Ed", "password123").await;
+    let mut c = app.client();
+    c.call_fn("/fn/login", &[("email", "ed@example.com"), ("password", "password123"), ("next", "")]).await;
+
+    let bad = c.call_fn("/fn/create_post", &[("title", ""), ("body", "x"), ("category", "food"), ("tags", "")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = c
+        .call_fn("/fn/create_post", &[("title", "My First"), ("body", "Hello"), ("category", "tech"), ("tags", "a, b")])
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(ok.header("location"), Some("/dashboard"));
+    let mine = c.call_fn("/fn/my_posts", &[]).await.json();
+    let id = mine[0]["id"].to_string();
+    assert_eq!(mine[0]["published"], false);
+
+    let saved = c
+        .call_fn(
+            "/fn/update_post",
+            &[
+                ("id", &id),
+                ("version", "1"),
+                ("title", "My First"),
+                ("body", "Edited"),
+                ("category", "tech"),
+                ("tags", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    let stale = c
+        .call_fn(
+            "/fn/update_post",
+            &[("id", &id), ("version", "1"), ("title", "Old"), ("body", "Lost"), ("category", "tech"), ("tags", "")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.json()["message"].as_str().unwrap().contains("version 2"));
+
+    assert_eq!(c.call_fn("/fn/publish_post", &[("id", &id)]).await.status, StatusCode::OK);
+    assert!(c.get_page("/").await.text().contains("My First"));
+    let mut stranger = app.client();
+    assert_eq!(stranger.call_fn("/fn/delete_post", &[("id", &id)]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(c.call_fn("/fn/delete_post", &[("id", &id)]).await.status, StatusCode::OK);
+    assert!(!c.get_page("/").await.text().contains("My First"));
+}
+
+on_both_databases!(writing_through_the_editor_server_functions);

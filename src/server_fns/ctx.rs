@@ -41,3 +41,12 @@ pub fn set_status(status: StatusCode) {
         res.set_status(status);
     }
 }
+
+/// The signed-in user, or an UNAUTHORIZED error.
+pub async fn signed_in() -> Result<crate::models::User, AppError> {
+    let state = state();
+    crate::middleware::auth::session_user(&state.db, &session().await?)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| fail(Error::unauthorized("Sign in first.")))
+}

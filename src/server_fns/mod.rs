@@ -2,6 +2,7 @@
 //! wrapper (compiled to an HTTP call in the browser) around a service call on the server.
 
 pub mod auth;
+pub mod editor;
 pub mod posts;
 
 #[cfg(feature = "ssr")]

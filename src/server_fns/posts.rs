@@ -12,16 +12,6 @@ use crate::{
     services::{comments, markdown, posts},
 };
 
-/// The signed-in user, or 401.
-#[cfg(feature = "ssr")]
-async fn signed_in() -> Result<crate::models::User, AppError> {
-    let state = ctx::state();
-    session_user(&state.db, &ctx::session().await?)
-        .await
-        .map_err(fail)?
-        .ok_or_else(|| fail(Error::unauthorized("Sign in first.")))
-}
-
 /// Published posts for the front page: a search (`q`), or a filtered page after `cursor`.
 #[server(prefix = "/fn", endpoint = "list_posts")]
 pub async fn list_posts(
@@ -65,7 +55,7 @@ pub async fn get_post(slug: String) -> Result<PostView, AppError> {
 
 #[server(prefix = "/fn", endpoint = "add_comment")]
 pub async fn add_comment(post_id: i64, body: String) -> Result<(), AppError> {
-    let user = signed_in().await?;
+    let user = ctx::signed_in().await?;
     let body = parse_comment(&body).map_err(|e| fail(Error::validation(e)))?;
     comments::add(&ctx::state().db, &user, post_id, &body).await.map_err(fail)?;
     Ok(())
@@ -73,13 +63,13 @@ pub async fn add_comment(post_id: i64, body: String) -> Result<(), AppError> {
 
 #[server(prefix = "/fn", endpoint = "delete_comment")]
 pub async fn delete_comment(id: i64) -> Result<(), AppError> {
-    let user = signed_in().await?;
+    let user = ctx::signed_in().await?;
     comments::delete(&ctx::state().db, &user, id).await.map_err(fail)
 }
 
 /// Likes (`liked = true`) or unlikes a post.
 #[server(prefix = "/fn", endpoint = "set_like")]
 pub async fn set_like(post_id: i64, liked: bool) -> Result<PostStats, AppError> {
-    let user = signed_in().await?;
+    let user = ctx::signed_in().await?;
     comments::set_like(&ctx::state().db, &user, post_id, liked).await.map_err(fail)
 }

@@ -230,3 +230,11 @@ pub async fn list_mine(db: &Db, author: &User) -> Result<Vec<Post>> {
     let rows = db::posts::list_by_author(conn.conn(), author.id).await?;
     with_tags(conn.conn(), rows).await
 }
+
+/// A post its author (or an admin) is about to edit.
+pub async fn get_for_edit(db: &Db, actor: &User, id: i64) -> Result<Post> {
+    let mut tx = db.begin().await?;
+    let post = load_for_change(&mut tx, actor, id).await?;
+    tx.commit().await?;
+    Ok(post)
+}

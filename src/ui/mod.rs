@@ -15,7 +15,13 @@ use leptos_router::{
 
 use components::header::Header;
 use pages::{
-    admin::AdminPage, dashboard::DashboardPage, home::HomePage, login::LoginPage, not_found::NotFound, post::PostPage,
+    admin::AdminPage,
+    dashboard::DashboardPage,
+    editor::{EditPostPage, NewPostPage},
+    home::HomePage,
+    login::LoginPage,
+    not_found::NotFound,
+    post::PostPage,
     register::RegisterPage,
 };
 
@@ -67,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard/posts/new") view=NewPostPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard/posts/:id/edit") view=EditPostPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

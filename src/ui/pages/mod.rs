@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod dashboard;
+pub mod editor;
 pub mod home;
 pub mod login;
 pub mod not_found;
