@@ -4,33 +4,31 @@ use leptos::prelude::*;
 
 use crate::models::{AppError, Post};
 #[cfg(feature = "ssr")]
-use crate::{
-    error::Error,
-    models::PostContent,
-    server_fns::ctx::{self, fail},
-    services::posts,
-};
+use crate::{error::Error, models::PostContent, server_fns::ctx::Ctx, services::posts};
 
 /// The signed-in user's posts, drafts included.
 #[server(prefix = "/fn", endpoint = "my_posts")]
 pub async fn my_posts() -> Result<Vec<Post>, AppError> {
-    let user = ctx::signed_in().await?;
-    posts::list_mine(&ctx::state().db, &user).await.map_err(fail)
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    posts::list_mine(&cx.state.db, &user).await.map_err(|e| cx.fail(e))
 }
 
 #[server(prefix = "/fn", endpoint = "post_for_edit")]
 pub async fn post_for_edit(id: i64) -> Result<Post, AppError> {
-    let user = ctx::signed_in().await?;
-    posts::get_for_edit(&ctx::state().db, &user, id).await.map_err(fail)
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    posts::get_for_edit(&cx.state.db, &user, id).await.map_err(|e| cx.fail(e))
 }
 
 /// Creates a draft and opens the dashboard.
 #[server(prefix = "/fn", endpoint = "create_post")]
 pub async fn create_post(title: String, body: String, category: String, tags: String) -> Result<(), AppError> {
-    let user = ctx::signed_in().await?;
-    let content = PostContent::parse(&title, &body, &category, &tags).map_err(|e| fail(Error::validation(e)))?;
-    posts::create(&ctx::state().db, &user, content).await.map_err(fail)?;
-    leptos_axum::redirect("/dashboard");
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    let content = PostContent::parse(&title, &body, &category, &tags).map_err(|e| cx.fail(Error::validation(e)))?;
+    posts::create(&cx.state.db, &user, content).await.map_err(|e| cx.fail(e))?;
+    cx.redirect("/dashboard");
     Ok(())
 }
 
@@ -44,27 +42,31 @@ pub async fn update_post(
     category: String,
     tags: String,
 ) -> Result<(), AppError> {
-    let user = ctx::signed_in().await?;
-    let content = PostContent::parse(&title, &body, &category, &tags).map_err(|e| fail(Error::validation(e)))?;
-    posts::update(&ctx::state().db, &user, id, version, content).await.map_err(fail)?;
-    leptos_axum::redirect("/dashboard");
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    let content = PostContent::parse(&title, &body, &category, &tags).map_err(|e| cx.fail(Error::validation(e)))?;
+    posts::update(&cx.state.db, &user, id, version, content).await.map_err(|e| cx.fail(e))?;
+    cx.redirect("/dashboard");
     Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "publish_post")]
 pub async fn publish_post(id: i64) -> Result<(), AppError> {
-    let user = ctx::signed_in().await?;
-    posts::publish(&ctx::state().db, &user, id).await.map_err(fail).map(|_| ())
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    posts::publish(&cx.state.db, &user, id).await.map(|_| ()).map_err(|e| cx.fail(e))
 }
 
 #[server(prefix = "/fn", endpoint = "unpublish_post")]
 pub async fn unpublish_post(id: i64) -> Result<(), AppError> {
-    let user = ctx::signed_in().await?;
-    posts::unpublish(&ctx::state().db, &user, id).await.map_err(fail).map(|_| ())
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    posts::unpublish(&cx.state.db, &user, id).await.map(|_| ()).map_err(|e| cx.fail(e))
 }
 
 #[server(prefix = "/fn", endpoint = "delete_post")]
 pub async fn delete_post(id: i64) -> Result<(), AppError> {
-    let user = ctx::signed_in().await?;
-    posts::delete(&ctx::state().db, &user, id).await.map_err(fail)
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    posts::delete(&cx.state.db, &user, id).await.map_err(|e| cx.fail(e))
 }

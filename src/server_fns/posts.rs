@@ -6,9 +6,8 @@ use crate::models::{post::PostList, post::PostView, AppError, PostStats};
 #[cfg(feature = "ssr")]
 use crate::{
     error::Error,
-    middleware::auth::session_user,
     models::{post::parse_comment, Category},
-    server_fns::ctx::{self, fail},
+    server_fns::ctx::Ctx,
     services::{comments, markdown, posts},
 };
 
@@ -20,28 +19,29 @@ pub async fn list_posts(
     tag: Option<String>,
     cursor: Option<String>,
 ) -> Result<PostList, AppError> {
-    let state = ctx::state();
+    let cx = Ctx::get()?;
     let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if let Some(q) = nonempty(q) {
-        let items = posts::search(&state.db, &q, 20).await.map_err(fail)?;
+        let items = posts::search(&cx.state.db, &q, 20).await.map_err(|e| cx.fail(e))?;
         return Ok(PostList { items, next_cursor: None });
     }
     let category = match nonempty(category) {
-        Some(c) => Some(Category::parse(&c).ok_or_else(|| fail(Error::bad_request("Unknown category.")))?),
+        Some(c) => Some(Category::parse(&c).ok_or_else(|| cx.fail(Error::bad_request("Unknown category.")))?),
         None => None,
     };
     let filter = posts::ListFilter { category, tag: nonempty(tag).map(|t| t.to_lowercase()), author_id: None };
-    posts::list_published(&state.db, &filter, nonempty(cursor).as_deref(), 20).await.map_err(fail)
+    posts::list_published(&cx.state.db, &filter, nonempty(cursor).as_deref(), 20).await.map_err(|e| cx.fail(e))
 }
 
 /// One post with its rendered body, stats and comments (404 for drafts of others).
 #[server(prefix = "/fn", endpoint = "get_post")]
 pub async fn get_post(slug: String) -> Result<PostView, AppError> {
-    let state = ctx::state();
-    let viewer = session_user(&state.db, &ctx::session().await?).await.map_err(fail)?;
-    let post = posts::get_by_slug(&state.db, viewer.as_ref(), &slug).await.map_err(fail)?;
-    let stats = comments::stats(&state.db, viewer.as_ref(), post.id).await.map_err(fail)?;
-    let list = comments::list(&state.db, viewer.as_ref(), post.id).await.map_err(fail)?;
+    let cx = Ctx::get()?;
+    let db = &cx.state.db;
+    let viewer = cx.user().await?;
+    let post = posts::get_by_slug(db, viewer.as_ref(), &slug).await.map_err(|e| cx.fail(e))?;
+    let stats = comments::stats(db, viewer.as_ref(), post.id).await.map_err(|e| cx.fail(e))?;
+    let list = comments::list(db, viewer.as_ref(), post.id).await.map_err(|e| cx.fail(e))?;
     let html = markdown::render(&post.body);
     Ok(PostView {
         post,
@@ -55,21 +55,24 @@ pub async fn get_post(slug: String) -> Result<PostView, AppError> {
 
 #[server(prefix = "/fn", endpoint = "add_comment")]
 pub async fn add_comment(post_id: i64, body: String) -> Result<(), AppError> {
-    let user = ctx::signed_in().await?;
-    let body = parse_comment(&body).map_err(|e| fail(Error::validation(e)))?;
-    comments::add(&ctx::state().db, &user, post_id, &body).await.map_err(fail)?;
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    let body = parse_comment(&body).map_err(|e| cx.fail(Error::validation(e)))?;
+    comments::add(&cx.state.db, &user, post_id, &body).await.map_err(|e| cx.fail(e))?;
     Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "delete_comment")]
 pub async fn delete_comment(id: i64) -> Result<(), AppError> {
-    let user = ctx::signed_in().await?;
-    comments::delete(&ctx::state().db, &user, id).await.map_err(fail)
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    comments::delete(&cx.state.db, &user, id).await.map_err(|e| cx.fail(e))
 }
 
 /// Likes (`liked = true`) or unlikes a post.
 #[server(prefix = "/fn", endpoint = "set_like")]
 pub async fn set_like(post_id: i64, liked: bool) -> Result<PostStats, AppError> {
-    let user = ctx::signed_in().await?;
-    comments::set_like(&ctx::state().db, &user, post_id, liked).await.map_err(fail)
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    comments::set_like(&cx.state.db, &user, post_id, liked).await.map_err(|e| cx.fail(e))
 }

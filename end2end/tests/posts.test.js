@@ -1,0 +1,154 @@
+// Publishing in a real browser: write, publish, read, comment, like, edit, conflict, delete.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, launch, newAccount, hydrated, collectErrors } from './helpers.js';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function signedUp(context, tag, { js = true } = {}) {
+  const page = await context.newPage();
+  const acct = newAccount(tag);
+  await page.goto(`${BASE}/register`);
+  if (js) await hydrated(page);
+  await page.fill('#register-name', acct.name);
+  await page.fill('#register-email', acct.email);
+  await page.fill('#register-password', acct.password);
+  await page.click('#register-form button[type=submit]');
+  await page.waitForURL(`${BASE}/dashboard`);
+  return { page, acct };
+}
+
+async function writePost(page, { title, body, tags = 'e2e' }, { js = true } = {}) {
+  await page.goto(`${BASE}/dashboard/posts/new`);
+  if (js) await hydrated(page);
+  await page.fill('#post-title', title);
+  await page.fill('#post-body', body);
+  await page.selectOption('#post-category', 'tech');
+  await page.fill('#post-tags', tags);
+  await page.click('#editor-form button[type=submit]');
+  await page.waitForURL(`${BASE}/dashboard`);
+  return page.locator('tr', { hasText: title });
+}
+
+test('write, publish, read, comment, like, edit and delete (JavaScript on)', async () => {
+  const context = await browser.newContext();
+  const { page } = await signedUp(context, 'writer');
+  const errors = await collectErrors(page);
+  const title = `Hello from the browser ${Date.now()}`;
+
+  const row = await writePost(page, { title, body: 'Some **bold** words.' });
+  await hydrated(page);
+  assert.match(await row.textContent(), /Draft/);
+  await page.evaluate(() => { window.__noReload = true; });
+  await row.locator('button', { hasText: 'Publish' }).click();
+  await row.locator('td', { hasText: 'Published' }).waitFor();
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'the list refreshed without a reload');
+
+  await page.goto(`${BASE}/`);
+  await page.click(`text=${title}`);
+  await page.waitForSelector('.prose strong');
+  await hydrated(page);
+  await page.evaluate(() => { window.__noReload = true; });
+  await page.fill('#comment-body', 'A comment from e2e');
+  await page.click('#comment-form button[type=submit]');
+  await page.locator('.comment-body', { hasText: 'A comment from e2e' }).waitFor();
+  assert.equal(await page.textContent('[data-testid=comment-count]'), '1');
+  await page.click('[data-testid=like-button]');
+  await page.locator('[data-testid=like-count]', { hasText: '1' }).waitFor();
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'counts updated without a reload');
+
+  // Edit, then delete from the dashboard.
+  await page.goto(`${BASE}/dashboard`);
+  await hydrated(page);
+  await page.locator('tr', { hasText: title }).locator('a', { hasText: 'Edit' }).click();
+  await page.waitForSelector('#post-body');
+  await hydrated(page);
+  await page.fill('#post-body', 'Edited body.');
+  await page.click('#editor-form button[type=submit]');
+  await page.waitForURL(`${BASE}/dashboard`);
+  await hydrated(page);
+  await page.locator('tr', { hasText: title }).locator('button', { hasText: 'Delete' }).click();
+  await page.locator('tr', { hasText: title }).waitFor({ state: 'detached' });
+  await page.goto(`${BASE}/`);
+  assert.equal(await page.locator(`text=${title}`).count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a stale edit in a second window shows a conflict instead of overwriting', async () => {
+  const first = await browser.newContext();
+  const { page: a, acct } = await signedUp(first, 'conflict');
+  const title = `Conflict ${Date.now()}`;
+  await writePost(a, { title, body: 'Original.' });
+  const editHref = await a.locator('tr', { hasText: title }).locator('a', { hasText: 'Edit' }).getAttribute('href');
+
+  const second = await browser.newContext();
+  const b = await second.newPage();
+  await b.goto(`${BASE}/login`);
+  await hydrated(b);
+  await b.fill('#login-email', acct.email);
+  await b.fill('#login-password', acct.password);
+  await b.click('#login-form button[type=submit]');
+  await b.waitForURL(`${BASE}/dashboard`);
+
+  await a.goto(`${BASE}${editHref}`);
+  await b.goto(`${BASE}${editHref}`);
+  await hydrated(a);
+  await hydrated(b);
+  await a.fill('#post-body', 'Saved first.');
+  await a.click('#editor-form button[type=submit]');
+  await a.waitForURL(`${BASE}/dashboard`);
+
+  await b.fill('#post-body', 'Saved second, from a stale copy.');
+  await b.click('#editor-form button[type=submit]');
+  await b.waitForSelector('[data-testid=conflict]');
+  assert.match(await b.textContent('[data-testid=conflict]'), /changed at .* version 2/);
+  await first.close();
+  await second.close();
+});
+
+test('a post with script and onerror in its body renders inert', async () => {
+  const context = await browser.newContext();
+  const { page } = await signedUp(context, 'xss');
+  const title = `Inert ${Date.now()}`;
+  const body = 'Hi\n\n<script>window.__xss = 1; alert(1)</script>\n\n<img src="x" onerror="window.__xss = 2; alert(2)">\n\n[link](javascript:alert(3))';
+  const row = await writePost(page, { title, body });
+  await hydrated(page);
+  await row.locator('button', { hasText: 'Publish' }).click();
+  await row.locator('td', { hasText: 'Published' }).waitFor();
+
+  let dialogs = 0;
+  page.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
+  await page.goto(`${BASE}/`);
+  await page.click(`text=${title}`);
+  await page.waitForSelector('.prose');
+  await hydrated(page);
+  await page.waitForTimeout(300);
+  assert.equal(dialogs, 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.equal(await page.locator('.prose script').count(), 0);
+  assert.equal(await page.locator('.prose [onerror]').count(), 0);
+  assert.equal(await page.locator('.prose a[href^="javascript"]').count(), 0);
+  await context.close();
+});
+
+test('create, publish and comment with JavaScript disabled', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const { page } = await signedUp(context, 'nojs-writer', { js: false });
+  const title = `No script needed ${Date.now()}`;
+  const row = await writePost(page, { title, body: 'Plain forms.' }, { js: false });
+  await row.locator('button', { hasText: 'Publish' }).click();
+  // A plain POST, then the redirect back to the dashboard shows the new state.
+  await page.locator('tr', { hasText: title }).locator('td', { hasText: 'Published' }).waitFor();
+
+  await page.goto(`${BASE}/`);
+  await page.click(`text=${title}`);
+  await page.waitForSelector('#comment-form');
+  await page.fill('#comment-body', 'Commented without JS');
+  await page.click('#comment-form button[type=submit]');
+  await page.locator('.comment-body', { hasText: 'Commented without JS' }).waitFor();
+  assert.equal(await page.textContent('[data-testid=comment-count]'), '1');
+  await context.close();
+});
