@@ -25,6 +25,12 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Fill the database with realistic demo data.
+    Seed {
+        /// How many posts to create.
+        #[arg(long, default_value_t = 1000)]
+        posts: usize,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -43,6 +49,13 @@ enum UserCommand {
         /// Make the account an administrator.
         #[arg(long)]
         admin: bool,
+    },
+    /// Set an account's plan (`free` or `pro`).
+    SetPlan {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["free", "pro"])]
+        plan: String,
     },
 }
 
@@ -71,6 +84,8 @@ pub fn run() -> std::process::ExitCode {
             Command::User { command: UserCommand::Create { email, name, admin } } => {
                 create_user(&config, &email, &name, admin).await
             }
+            Command::User { command: UserCommand::SetPlan { email, plan } } => set_plan(&config, &email, &plan).await,
+            Command::Seed { posts } => seed(&config, posts).await,
         }
     });
     match result {
@@ -115,6 +130,35 @@ async fn create_user(config: &Config, email: &str, name: &str, admin: bool) -> a
     })?;
     db.close().await;
     println!("created user {} <{}> (id {}, role {})", user.name, user.email, user.id, user.role.as_str());
+    Ok(())
+}
+
+async fn set_plan(config: &Config, email: &str, plan: &str) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let mut conn = db.acquire().await?;
+    let changed = crate::db::seed::set_plan(conn.conn(), email, plan).await?;
+    drop(conn);
+    db.close().await;
+    if changed == 0 {
+        anyhow::bail!("no account with email {email}");
+    }
+    println!("{email} is now on the {plan} plan");
+    Ok(())
+}
+
+async fn seed(config: &Config, posts: usize) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    let report = crate::services::seed::run(&db, posts).await.map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
+    db.close().await;
+    println!(
+        "seeded {} posts, {} users, {} comments, {} likes in {:.1} s (demo password: {})",
+        report.posts,
+        report.users,
+        report.comments,
+        report.likes,
+        report.elapsed.as_secs_f64(),
+        crate::services::seed::DEMO_PASSWORD
+    );
     Ok(())
 }
 

@@ -96,3 +96,29 @@ fn sigterm_shuts_the_server_down_gracefully() {
     let log = String::from_utf8_lossy(&out.stdout);
     assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
 }
+
+#[test]
+fn seed_and_set_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = quire(dir.path()).args(["seed", "--posts", "500"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("seeded 500 posts"));
+
+    let out = quire(dir.path())
+        .args(["user", "create", "--email", "p@example.com", "--name", "P"])
+        .env("QUIRE_PASSWORD", "long enough pass")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out =
+        quire(dir.path()).args(["user", "set-plan", "--email", "p@example.com", "--plan", "pro"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = quire(dir.path())
+        .args(["user", "set-plan", "--email", "nobody@example.com", "--plan", "pro"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out =
+        quire(dir.path()).args(["user", "set-plan", "--email", "p@example.com", "--plan", "gold"]).output().unwrap();
+    assert!(!out.status.success());
+}

@@ -11,6 +11,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod comments;
 pub mod posts;
+pub mod seed;
 pub mod sessions;
 pub mod users;
 

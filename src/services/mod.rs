@@ -6,4 +6,5 @@ pub mod comments;
 pub mod markdown;
 pub mod passwords;
 pub mod posts;
+pub mod seed;
 pub mod tokens;
