@@ -26,14 +26,29 @@ use sqlx::{
 
 /// Runs the same statement text on whichever connection `$conn` holds.
 macro_rules! on_conn {
-    ($conn:expr, |$c:ident| $body:expr) => {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        $crate::db::count_statement();
         match $conn {
             $crate::db::Conn::Sqlite($c) => $body,
             $crate::db::Conn::Postgres($c) => $body,
         }
-    };
+    }};
 }
 pub(crate) use on_conn;
+
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts a data-access call (one relaxed atomic add: no lock on the request path).
+#[doc(hidden)]
+pub fn count_statement() {
+    STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Data-access calls made by this process so far; tests use it to prove that a page
+/// costs a fixed number of queries whatever its size (no N+1).
+pub fn statements_executed() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Which database a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

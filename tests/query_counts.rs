@@ -1,0 +1,52 @@
+//! No N+1: a page costs the same small number of queries however many items it shows.
+//! (One test in this binary, so the process-wide statement counter sees only it.)
+
+mod common;
+
+use common::TestApp;
+use quire::{
+    db::statements_executed,
+    models::{post::parse_comment, validation::NewAccount, PostContent, Role},
+    services::{accounts, comments, posts, seed},
+};
+
+async fn queries_for(app: &TestApp, path: &str) -> u64 {
+    let mut c = app.client();
+    let before = statements_executed();
+    let res = c.get_page(path).await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{path}");
+    statements_executed() - before
+}
+
+#[tokio::test]
+async fn pages_cost_a_fixed_number_of_queries() {
+    let app = TestApp::sqlite().await;
+    seed::run(app.db(), 60).await.unwrap();
+
+    // The front page: 20 posts or 2 posts, the same queries.
+    let full = queries_for(&app, "/").await;
+    let few = queries_for(&app, "/?tag=no-such-tag").await;
+    assert_eq!(full, few + 1, "an empty page skips only the tag look-up");
+    assert!(full <= 3, "front page used {full} queries");
+
+    // A post page: no comments or many, the same queries.
+    let author =
+        accounts::register(app.db(), NewAccount::parse("q@example.com", "Q", "password123").unwrap(), Role::User)
+            .await
+            .unwrap();
+    let quiet =
+        posts::create(app.db(), &author, PostContent::parse("Quiet", "Body", "tech", "a").unwrap()).await.unwrap();
+    let busy =
+        posts::create(app.db(), &author, PostContent::parse("Busy", "Body", "tech", "a,b,c").unwrap()).await.unwrap();
+    for p in [&quiet, &busy] {
+        posts::publish(app.db(), &author, p.id).await.unwrap();
+    }
+    for i in 0..15 {
+        comments::add(app.db(), &author, busy.id, &parse_comment(&format!("comment {i}")).unwrap()).await.unwrap();
+    }
+    let q = queries_for(&app, &format!("/posts/{}", quiet.slug)).await;
+    let b = queries_for(&app, &format!("/posts/{}", busy.slug)).await;
+    assert_eq!(q, b);
+    assert!(b <= 6, "post page used {b} queries");
+    println!("queries per render: front page {full}, post page {b} (anonymous; a signed-in visitor adds one user look-up per read of the session)");
+}
