@@ -61,6 +61,7 @@ enum UserCommand {
 
 /// Parses the command line and runs it; the exit code tells the shell how it went.
 pub fn run() -> std::process::ExitCode {
+    keep_large_allocations_returnable();
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -183,4 +184,15 @@ fn read_password() -> anyhow::Result<String> {
         anyhow::bail!("no password given: set QUIRE_PASSWORD or pipe it on standard input");
     }
     Ok(password)
+}
+
+/// glibc raises its mmap threshold after the first large block is freed, after which the
+/// 19 MiB argon2 blocks come from per-thread arenas and are never given back: RSS grows by
+/// that much per blocking thread. A fixed threshold keeps such blocks mmapped (returned on free).
+fn keep_large_allocations_returnable() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator tuning; called once before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+    }
 }

@@ -9,7 +9,16 @@ use argon2::{
     Algorithm, Argon2, Params, Version,
 };
 
+use tokio::sync::Semaphore;
+
 use crate::error::{Error, Result};
+
+/// Each hash holds 19 MiB for its duration: at most one per core runs at a time, so a burst
+/// of sign-ins queues instead of multiplying memory (and starving the CPU).
+fn permits() -> &'static Semaphore {
+    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)))
+}
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
@@ -18,6 +27,7 @@ fn argon2() -> Argon2<'static> {
 
 /// Hashes `password` into a PHC string (salt and parameters included).
 pub async fn hash(password: String) -> Result<String> {
+    let _permit = permits().acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
@@ -30,6 +40,7 @@ pub async fn hash(password: String) -> Result<String> {
 
 /// Checks `password` against a stored PHC hash. A malformed stored hash is an internal error.
 pub async fn verify(password: String, stored: String) -> Result<bool> {
+    let _permit = permits().acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&stored).map_err(|e| Error::internal_msg(format!("stored hash: {e}")))?;
         Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())

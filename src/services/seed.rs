@@ -141,10 +141,28 @@ pub async fn run(db: &Db, posts: usize) -> Result<SeedReport> {
         let mut c = db.acquire().await?;
         db::seed::max_id(c.conn(), "posts").await? + 1
     };
+    // The whole load is one transaction on SQLite when the full-text triggers are set aside
+    // (a failure leaves nothing behind); the index is rebuilt once at the end.
+    let mut bulk = db.begin().await?;
+    let triggers = db::seed::suspend_fts_triggers(bulk.conn()).await?;
+    let bulk = if triggers.is_empty() {
+        bulk.commit().await?;
+        None
+    } else {
+        Some(bulk)
+    };
     let (mut comments, mut likes) = (0, 0);
     let mut done = 0;
+    let mut bulk = bulk;
     while done < posts {
-        let mut tx = db.begin().await?;
+        let mut own_tx = match bulk {
+            Some(_) => None,
+            None => Some(db.begin().await?),
+        };
+        let tx = match own_tx.as_mut() {
+            Some(t) => t,
+            None => bulk.as_mut().ok_or_else(|| crate::error::Error::internal_msg("seed: no open transaction"))?,
+        };
         let in_tx = (posts - done).min(TX_ROWS);
         let mut written = 0;
         while written < in_tx {
@@ -193,9 +211,15 @@ pub async fn run(db: &Db, posts: usize) -> Result<SeedReport> {
             likes += like_rows.len();
             written += n;
         }
-        tx.commit().await?;
+        if let Some(t) = own_tx {
+            t.commit().await?;
+        }
         done += in_tx;
         tracing::info!(done, total = posts, "seeding posts");
+    }
+    if let Some(mut t) = bulk {
+        db::seed::restore_fts_triggers(t.conn(), &triggers).await?;
+        t.commit().await?;
     }
     let mut c = db.acquire().await?;
     db::seed::reset_sequences(c.conn()).await?;
