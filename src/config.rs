@@ -50,6 +50,8 @@ pub struct Config {
     pub token_ttl: Duration,
     /// QUIRE_SHUTDOWN_GRACE_SECS: how long in-flight requests may take after SIGTERM.
     pub shutdown_grace: Duration,
+    /// QUIRE_REQUEST_TIMEOUT_SECS: a request still running after this answers 504.
+    pub request_timeout: Duration,
     /// QUIRE_SITE_ROOT: where the built site (pkg/, assets) is served from.
     pub site_root: Option<String>,
 }
@@ -114,6 +116,10 @@ impl Config {
         let session_days: u64 = parse(&get, "QUIRE_SESSION_DAYS", 14)?;
         let token_hours: u64 = parse(&get, "QUIRE_TOKEN_TTL_HOURS", 24 * 30)?;
         let grace: u64 = parse(&get, "QUIRE_SHUTDOWN_GRACE_SECS", 20)?;
+        let timeout: u64 = parse(&get, "QUIRE_REQUEST_TIMEOUT_SECS", 10)?;
+        if timeout == 0 {
+            return Err(ConfigError { var: "QUIRE_REQUEST_TIMEOUT_SECS", message: "must be at least 1".into() });
+        }
         if session_days == 0 {
             return Err(ConfigError { var: "QUIRE_SESSION_DAYS", message: "must be at least 1".into() });
         }
@@ -132,6 +138,7 @@ impl Config {
             session_idle: Duration::from_secs(session_days * 86_400),
             token_ttl: Duration::from_secs(token_hours * 3_600),
             shutdown_grace: Duration::from_secs(grace),
+            request_timeout: Duration::from_secs(timeout),
             site_root: get("QUIRE_SITE_ROOT"),
         })
     }

@@ -3,10 +3,11 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use axum::http::StatusCode;
 use axum::{middleware, Router};
 use leptos::{config::LeptosOptions, prelude::*};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             time::Duration::try_from(state.config.session_idle).unwrap_or(time::Duration::days(14)),
         ));
 
+    let timeout = state.config.request_timeout;
     let app = Router::new()
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -74,6 +76,9 @@ pub fn router(state: AppState) -> Router {
     mw::security_headers::apply(app)
         .layer(session_layer)
         .layer(middleware::from_fn(mw::origin_check::layer))
+        // A stuck request ends as a 504 (a problem document under /api) instead of holding
+        // its connection forever. SSE and report streams will opt out when they arrive.
+        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(mw::problem::layer))
         .layer(middleware::from_fn(mw::request_id::layer))
