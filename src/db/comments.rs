@@ -3,16 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{on_conn, Conn};
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CommentRow {
-    pub id: i64,
-    pub post_id: i64,
-    pub author_id: i64,
-    pub author_name: String,
-    pub body: String,
-    pub created_at: DateTime<Utc>,
-}
+use crate::models::Comment;
 
 pub async fn insert(conn: Conn<'_>, post_id: i64, author_id: i64, body: &str, now: DateTime<Utc>) -> sqlx::Result<i64> {
     const SQL: &str =
@@ -26,17 +17,17 @@ pub async fn insert(conn: Conn<'_>, post_id: i64, author_id: i64, body: &str, no
         .await)
 }
 
-pub async fn find(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<CommentRow>> {
+pub async fn find(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<Comment>> {
     const SQL: &str = "SELECT c.id, c.post_id, c.author_id, u.name AS author_name, c.body, c.created_at \
                        FROM comments c JOIN users u ON u.id = c.author_id WHERE c.id = $1";
-    on_conn!(conn, |c| sqlx::query_as::<_, CommentRow>(SQL).bind(id).fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as::<_, Comment>(SQL).bind(id).fetch_optional(c).await)
 }
 
 /// A post's comments, oldest first.
-pub async fn for_post(conn: Conn<'_>, post_id: i64) -> sqlx::Result<Vec<CommentRow>> {
+pub async fn for_post(conn: Conn<'_>, post_id: i64) -> sqlx::Result<Vec<Comment>> {
     const SQL: &str = "SELECT c.id, c.post_id, c.author_id, u.name AS author_name, c.body, c.created_at \
                        FROM comments c JOIN users u ON u.id = c.author_id WHERE c.post_id = $1 ORDER BY c.id";
-    on_conn!(conn, |c| sqlx::query_as::<_, CommentRow>(SQL).bind(post_id).fetch_all(c).await)
+    on_conn!(conn, |c| sqlx::query_as::<_, Comment>(SQL).bind(post_id).fetch_all(c).await)
 }
 
 pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<()> {

@@ -170,8 +170,9 @@ mod tests {
 
 pub const COMMENT_MAX: usize = 5_000;
 
-/// A comment as readers see it.
+/// A comment as readers see it (and as the data layer reads it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Comment {
     pub id: i64,
     pub post_id: i64,

@@ -4,26 +4,15 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::{
-    db::{self, audit::Entry, comments::CommentRow, Db},
+    db::{self, audit::Entry, Db},
     error::{Error, Result},
     models::{post::Comment, PostStats, User},
 };
 
-fn to_comment(r: CommentRow) -> Comment {
-    Comment {
-        id: r.id,
-        post_id: r.post_id,
-        author_id: r.author_id,
-        author_name: r.author_name,
-        body: r.body,
-        created_at: r.created_at,
-    }
-}
-
 /// The post must exist and be visible to `viewer` (drafts only to their author and admins).
 async fn ensure_visible(conn: db::Conn<'_>, viewer: Option<&User>, post_id: i64) -> Result<()> {
     let row = db::posts::find_by_id(conn, post_id).await?.ok_or_else(|| Error::not_found("No such post."))?;
-    if row.published || viewer.is_some_and(|v| v.id == row.author_id || v.is_admin()) {
+    if crate::services::posts::visible_to(&row, viewer) {
         Ok(())
     } else {
         Err(Error::not_found("No such post."))
@@ -36,13 +25,13 @@ pub async fn add(db: &Db, author: &User, post_id: i64, body: &str) -> Result<Com
     ensure_visible(conn.conn(), Some(author), post_id).await?;
     let id = db::comments::insert(conn.conn(), post_id, author.id, body, Utc::now()).await?;
     let row = db::comments::find(conn.conn(), id).await?.ok_or_else(|| Error::internal_msg("comment vanished"))?;
-    Ok(to_comment(row))
+    Ok(row)
 }
 
 pub async fn list(db: &Db, viewer: Option<&User>, post_id: i64) -> Result<Vec<Comment>> {
     let mut conn = db.acquire().await?;
     ensure_visible(conn.conn(), viewer, post_id).await?;
-    Ok(db::comments::for_post(conn.conn(), post_id).await?.into_iter().map(to_comment).collect())
+    Ok(db::comments::for_post(conn.conn(), post_id).await?)
 }
 
 /// Deletes a comment: its author or an admin may; recorded in the audit log in the same transaction.

@@ -26,10 +26,19 @@ async fn audit(tx: &mut Tx, actor: &User, action: &str, post_id: i64, detail: se
     Ok(())
 }
 
+/// Whether `viewer` may read a post: published ones by anyone, drafts by their author and admins.
+pub fn visible_to(row: &db::posts::PostRow, viewer: Option<&User>) -> bool {
+    row.published || viewer.is_some_and(|v| v.id == row.author_id || v.is_admin())
+}
+
 async fn load(tx: &mut Tx, id: i64) -> Result<Post> {
     let row = db::posts::find_by_id(tx.conn(), id).await?.ok_or_else(|| Error::not_found("No such post."))?;
-    let tags = db::posts::tags_of(tx.conn(), &[id]).await?.into_iter().map(|(_, t)| t).collect();
-    Ok(row.into_post(tags))
+    one_with_tags(tx.conn(), row).await
+}
+
+async fn one_with_tags(conn: db::Conn<'_>, row: db::posts::PostRow) -> Result<Post> {
+    let mut posts = with_tags(conn, vec![row]).await?;
+    posts.pop().ok_or_else(|| Error::internal_msg("post vanished while loading its tags"))
 }
 
 /// Loads a post for a change by `actor`: only its author or an admin may change it, and
@@ -158,12 +167,10 @@ pub async fn delete(db: &Db, actor: &User, id: i64) -> Result<()> {
 pub async fn get_by_slug(db: &Db, viewer: Option<&User>, slug: &str) -> Result<Post> {
     let mut conn = db.acquire().await?;
     let row = db::posts::find_by_slug(conn.conn(), slug).await?.ok_or_else(|| Error::not_found("No such post."))?;
-    let visible = row.published || viewer.is_some_and(|v| v.id == row.author_id || v.is_admin());
-    if !visible {
+    if !visible_to(&row, viewer) {
         return Err(Error::not_found("No such post."));
     }
-    let tags = db::posts::tags_of(conn.conn(), &[row.id]).await?.into_iter().map(|(_, t)| t).collect();
-    Ok(row.into_post(tags))
+    one_with_tags(conn.conn(), row).await
 }
 
 /// Published posts matching `query`, ranked, with their tags (two queries whatever the count).
