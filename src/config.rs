@@ -1,7 +1,13 @@
 //! Configuration, read once at start-up from the environment (and `.env` if present)
 //! into a typed struct. A bad value stops start-up with a message naming the variable.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    str::FromStr,
+    time::Duration,
+};
 
 /// A value that must never reach a log line.
 #[derive(Clone, PartialEq, Eq)]
@@ -54,6 +60,30 @@ pub struct Config {
     pub request_timeout: Duration,
     /// QUIRE_SITE_ROOT: where the built site (pkg/, assets) is served from.
     pub site_root: Option<String>,
+    /// QUIRE_CORS_ORIGINS: comma-separated origins allowed to call the API from a browser
+    /// (with credentials). Empty: no cross-origin access.
+    pub cors_origins: Vec<String>,
+    /// QUIRE_TRUSTED_PROXIES: comma-separated peer IPs whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// QUIRE_RATE_LIMIT_ANON / _USER / _AUTH: requests per minute.
+    pub rate_limits: RateLimits,
+    /// QUIRE_CACHE_TTL_SECS: how long a hot public read stays in the server-side cache.
+    pub cache_ttl: Duration,
+    /// QUIRE_CACHE_MAX_MB: memory the server-side cache may hold.
+    pub cache_max_bytes: u64,
+    /// QUIRE_UPLOAD_DIR: where uploaded files are stored (default `<data dir>/uploads`).
+    pub upload_dir: PathBuf,
+}
+
+/// Requests per minute, per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Anonymous callers, per IP.
+    pub anonymous: u32,
+    /// Authenticated callers, per user.
+    pub user: u32,
+    /// `/api/v1/auth/*` and the sign-in and registration forms, per IP.
+    pub auth: u32,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -127,6 +157,41 @@ impl Config {
             return Err(ConfigError { var: "QUIRE_TOKEN_TTL_HOURS", message: "must be at least 1".into() });
         }
 
+        let cors_origins: Vec<String> = get("QUIRE_CORS_ORIGINS")
+            .map(|v| v.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect())
+            .unwrap_or_default();
+        if let Some(bad) = cors_origins.iter().find(|o| {
+            let host = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://"));
+            host.is_none_or(|h| h.is_empty() || h.contains('/'))
+        }) {
+            return Err(ConfigError {
+                var: "QUIRE_CORS_ORIGINS",
+                message: format!("`{bad}` is not an origin like https://app.example.com (`*` is not allowed)"),
+            });
+        }
+        let trusted_proxies = match get("QUIRE_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<IpAddr>().map_err(|_| ConfigError {
+                        var: "QUIRE_TRUSTED_PROXIES",
+                        message: format!("`{s}` is not an IP address"),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let rate_limits = RateLimits {
+            anonymous: positive(&get, "QUIRE_RATE_LIMIT_ANON", 300)?,
+            user: positive(&get, "QUIRE_RATE_LIMIT_USER", 1200)?,
+            auth: positive(&get, "QUIRE_RATE_LIMIT_AUTH", 10)?,
+        };
+        let cache_ttl: u64 = parse(&get, "QUIRE_CACHE_TTL_SECS", 60)?;
+        let cache_max_mb: u64 = parse(&get, "QUIRE_CACHE_MAX_MB", 8)?;
+        let upload_dir = get("QUIRE_UPLOAD_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("uploads"));
+
         Ok(Config {
             addr,
             data_dir,
@@ -140,6 +205,12 @@ impl Config {
             shutdown_grace: Duration::from_secs(grace),
             request_timeout: Duration::from_secs(timeout),
             site_root: get("QUIRE_SITE_ROOT"),
+            cors_origins,
+            trusted_proxies,
+            rate_limits,
+            cache_ttl: Duration::from_secs(cache_ttl),
+            cache_max_bytes: cache_max_mb * 1024 * 1024,
+            upload_dir,
         })
     }
 }
@@ -152,6 +223,14 @@ where
         None => Ok(default),
         Some(raw) => raw.parse().map_err(|e| ConfigError { var, message: format!("cannot parse `{raw}`: {e}") }),
     }
+}
+
+fn positive(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: u32) -> Result<u32, ConfigError> {
+    let v: u32 = parse(get, var, default)?;
+    if v == 0 {
+        return Err(ConfigError { var, message: "must be at least 1".into() });
+    }
+    Ok(v)
 }
 
 fn parse_bool(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: bool) -> Result<bool, ConfigError> {
@@ -187,6 +266,9 @@ mod tests {
         assert_eq!(cfg(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
         assert_eq!(cfg(&[("QUIRE_COOKIE_SECURE", "maybe")]).unwrap_err().var, "QUIRE_COOKIE_SECURE");
         assert_eq!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var, "DATABASE_URL");
+        assert_eq!(cfg(&[("QUIRE_CORS_ORIGINS", "*")]).unwrap_err().var, "QUIRE_CORS_ORIGINS");
+        assert_eq!(cfg(&[("QUIRE_TRUSTED_PROXIES", "10.0.0.1,nope")]).unwrap_err().var, "QUIRE_TRUSTED_PROXIES");
+        assert_eq!(cfg(&[("QUIRE_RATE_LIMIT_AUTH", "0")]).unwrap_err().var, "QUIRE_RATE_LIMIT_AUTH");
     }
 
     #[test]

@@ -14,7 +14,9 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use crate::{
     config::Config,
     db::{sessions::SessionStore, Db, PoolSettings},
-    handlers, middleware as mw,
+    handlers,
+    middleware::{self as mw, http_cache::ResponseCache},
+    services::rate_limit::Limiter,
     state::AppState,
     ui::{shell, App},
 };
@@ -46,7 +48,10 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
         .await
         .map_err(|e| anyhow::anyhow!(format!("cannot open the database (DATABASE_URL): {e}")))?;
     db.migrate().await.map_err(|e| anyhow::anyhow!(format!("migrations failed: {e}")))?;
-    Ok(AppState { leptos_options, db, config: Arc::new(config) })
+    let limiter = Limiter::in_memory(config.rate_limits);
+    limiter.spawn_housekeeping();
+    let cache = Arc::new(ResponseCache::new(config.cache_ttl, config.cache_max_bytes));
+    Ok(AppState { leptos_options, db, config: Arc::new(config), limiter, cache })
 }
 
 /// The whole application: pages and server functions, the REST API, and the layers.
@@ -67,13 +72,15 @@ pub fn router(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .nest("/api", handlers::router())
+        .nest_service("/api", handlers::router(state.clone()))
+        .route("/uploads/{name}", axum::routing::get(handlers::uploads::serve))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state);
+        .with_state(state.clone());
 
     // Layers run outside-in in the reverse order of these calls: the request id is set
     // first, so every later layer and log line sees it.
-    mw::security_headers::apply(app)
+    let app = mw::security_headers::apply(app)
+        .layer(middleware::from_fn_with_state(state, mw::http_cache::invalidate_on_write))
         .layer(session_layer)
         .layer(middleware::from_fn(mw::origin_check::layer))
         // A stuck request ends as a 504 (a problem document under /api) instead of holding
@@ -81,7 +88,10 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(mw::problem::layer))
-        .layer(middleware::from_fn(mw::request_id::layer))
+        .layer(middleware::from_fn(mw::request_id::layer));
+    // The batch endpoint runs its operations through this same stack (with every layer
+    // above); the copy it gets carries no batch target itself, so batches cannot nest.
+    app.clone().layer(axum::Extension(handlers::batch::BatchTarget(app)))
 }
 
 /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (up to the grace period).

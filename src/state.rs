@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{config::Config, db::Db};
+use crate::{config::Config, db::Db, middleware::http_cache::ResponseCache, services::rate_limit::Limiter};
 
 /// Shared application state. Axum handlers take parts of it through `FromRef`;
 /// server functions get it from Leptos context (see `server_fns::ctx`).
@@ -14,4 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
+    /// Rate-limit budgets (in process; the store is pluggable).
+    pub limiter: Limiter,
+    /// The server-side cache of hot public API reads.
+    pub cache: Arc<ResponseCache>,
 }

@@ -57,3 +57,38 @@ pub async fn touch_last_used(conn: Conn<'_>, token_id: i64, now: DateTime<Utc>) 
     const SQL: &str = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
     on_conn!(conn, |c| sqlx::query(SQL).bind(now).bind(token_id).execute(c).await.map(|_| ()))
 }
+
+/// A token as its owner sees it in a list (never the hash).
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+const TOKEN_COLUMNS: &str = "id, name, scopes, expires_at, last_used_at, created_at, revoked_at";
+
+/// A user's unrevoked tokens, newest first.
+pub async fn list_for_user(conn: Conn<'_>, user_id: i64) -> sqlx::Result<Vec<TokenRow>> {
+    let sql = format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 200"
+    );
+    on_conn!(conn, |c| sqlx::query_as::<_, TokenRow>(&sql).bind(user_id).fetch_all(c).await)
+}
+
+pub async fn find(conn: Conn<'_>, id: i64, user_id: i64) -> sqlx::Result<Option<TokenRow>> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1 AND user_id = $2");
+    on_conn!(conn, |c| sqlx::query_as::<_, TokenRow>(&sql).bind(id).bind(user_id).fetch_optional(c).await)
+}
+
+/// Revokes one of `user_id`'s tokens; false when it is not theirs or already revoked.
+pub async fn revoke(conn: Conn<'_>, id: i64, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    const SQL: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+    on_conn!(conn, |c| {
+        sqlx::query(SQL).bind(now).bind(id).bind(user_id).execute(c).await.map(|r| r.rows_affected() == 1)
+    })
+}

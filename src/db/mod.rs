@@ -10,9 +10,11 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod comments;
+pub mod idempotency;
 pub mod posts;
 pub mod seed;
 pub mod sessions;
+pub mod uploads;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};

@@ -203,33 +203,53 @@ fn fts5_query(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// Which published posts a list shows.
+/// Which posts a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub category: Option<Category>,
-    pub tag: Option<String>,
+    /// Posts carrying every one of these tags.
+    pub tags: Vec<String>,
     pub author_id: Option<i64>,
+    /// A full-text query (the list stays newest first, so the cursor still works).
+    pub q: Option<String>,
+    /// `Some(author)`: that author's drafts instead of published posts.
+    pub drafts_of: Option<i64>,
 }
 
-/// Published posts, newest first, after the keyset position `after` (published_at, id).
-/// One statement whatever the filters; the `posts_published_idx` index serves the order.
+/// Published posts (or one author's drafts), newest first, after the keyset position `after`
+/// (published_at or, for drafts, created_at; then id). One statement whatever the filters;
+/// `posts_published_idx` serves the public order.
 pub async fn list_published(
     conn: Conn<'_>,
     filter: &ListFilter,
     after: Option<(DateTime<Utc>, i64)>,
     limit: i64,
 ) -> sqlx::Result<Vec<PostRow>> {
+    let sqlite = matches!(conn, Conn::Sqlite(_));
+    let fts = match (&filter.q, sqlite) {
+        (Some(q), true) => match fts5_query(q) {
+            Some(f) => Some(f),
+            None => return Ok(Vec::new()),
+        },
+        (Some(q), false) => Some(q.clone()),
+        (None, _) => None,
+    };
+    let order_col = if filter.drafts_of.is_some() { "p.created_at" } else { "p.published_at" };
     let mut sql = String::from(post_select!());
-    sql.push_str("WHERE p.published = TRUE");
     let mut n = 0;
     let mut next = || {
         n += 1;
         format!("${n}")
     };
+    if filter.drafts_of.is_some() {
+        sql.push_str(&format!("WHERE p.published = FALSE AND p.author_id = {}", next()));
+    } else {
+        sql.push_str("WHERE p.published = TRUE");
+    }
     if filter.category.is_some() {
         sql.push_str(&format!(" AND p.category = {}", next()));
     }
-    if filter.tag.is_some() {
+    for _ in &filter.tags {
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id AND t.name = {})",
             next()
@@ -238,28 +258,49 @@ pub async fn list_published(
     if filter.author_id.is_some() {
         sql.push_str(&format!(" AND p.author_id = {}", next()));
     }
+    if fts.is_some() {
+        if sqlite {
+            sql.push_str(&format!(" AND p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH {})", next()));
+        } else {
+            sql.push_str(&format!(" AND p.search @@ websearch_to_tsquery('english', {})", next()));
+        }
+    }
     if after.is_some() {
         let (at, id) = (next(), next());
-        sql.push_str(&format!(" AND (p.published_at < {at} OR (p.published_at = {at} AND p.id < {id}))"));
+        sql.push_str(&format!(" AND ({order_col} < {at} OR ({order_col} = {at} AND p.id < {id}))"));
     }
-    sql.push_str(&format!(" ORDER BY p.published_at DESC, p.id DESC LIMIT {}", next()));
+    sql.push_str(&format!(" ORDER BY {order_col} DESC, p.id DESC LIMIT {}", next()));
 
     on_conn!(conn, |c| {
         let mut q = sqlx::query_as::<_, PostRow>(&sql);
+        if let Some(a) = filter.drafts_of {
+            q = q.bind(a);
+        }
         if let Some(cat) = filter.category {
             q = q.bind(cat.as_str());
         }
-        if let Some(tag) = &filter.tag {
+        for tag in &filter.tags {
             q = q.bind(tag);
         }
         if let Some(a) = filter.author_id {
             q = q.bind(a);
+        }
+        if let Some(f) = &fts {
+            q = q.bind(f);
         }
         if let Some((at, id)) = after {
             q = q.bind(at).bind(id);
         }
         q.bind(limit).fetch_all(c).await
     })
+}
+
+/// Tags with the number of published posts carrying each, most used first.
+pub async fn tag_counts(conn: Conn<'_>, limit: i64) -> sqlx::Result<Vec<(String, i64)>> {
+    const SQL: &str = "SELECT t.name, COUNT(p.id) AS posts FROM tags t \
+                       JOIN post_tags pt ON pt.tag_id = t.id JOIN posts p ON p.id = pt.post_id AND p.published = TRUE \
+                       GROUP BY t.name ORDER BY posts DESC, t.name LIMIT $1";
+    on_conn!(conn, |c| sqlx::query_as::<_, (String, i64)>(SQL).bind(limit).fetch_all(c).await)
 }
 
 /// Every post by one author, drafts included, most recently changed first.

@@ -93,3 +93,102 @@ pub async fn find_by_email(conn: Conn<'_>, email: &str) -> sqlx::Result<Option<U
     const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE lower(email) = lower($1)");
     on_conn!(conn, |c| sqlx::query_as::<_, UserRow>(SQL).bind(email).fetch_optional(c).await)
 }
+
+/// How an admin's user list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    CreatedAt,
+    Name,
+    Email,
+}
+
+/// One page of users matching `search` (name or e-mail, any case) and the total count.
+/// The sort column and direction come from closed enums, never from input text.
+pub async fn list(
+    mut conn: Conn<'_>,
+    search: Option<&str>,
+    sort: UserSort,
+    descending: bool,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<UserRow>, i64)> {
+    let column = match sort {
+        UserSort::CreatedAt => "created_at",
+        UserSort::Name => "lower(name)",
+        UserSort::Email => "lower(email)",
+    };
+    let dir = if descending { "DESC" } else { "ASC" };
+    let filter = if search.is_some() { "WHERE lower(name) LIKE $1 ESCAPE '\\' OR lower(email) LIKE $1 ESCAPE '\\'" } else { "" };
+    let (lim, off) = if search.is_some() { ("$2", "$3") } else { ("$1", "$2") };
+    let page_sql = format!(
+        concat!("SELECT ", user_columns!(), " FROM users {} ORDER BY {} {}, id {} LIMIT {} OFFSET {}"),
+        filter, column, dir, dir, lim, off
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM users {filter}");
+    let pattern = search.map(|s| {
+        let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    on_conn!(&mut conn, |c| {
+        let mut page = sqlx::query_as::<_, UserRow>(&page_sql);
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        if let Some(p) = &pattern {
+            page = page.bind(p);
+            count = count.bind(p);
+        }
+        let rows = page.bind(limit).bind(offset).fetch_all(&mut **c).await?;
+        let total = count.fetch_one(&mut **c).await?;
+        Ok((rows, total))
+    })
+}
+
+/// The profile fields a PATCH may change; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default, Clone)]
+pub struct ProfileChange {
+    pub name: Option<String>,
+    pub avatar_url: Option<Option<String>>,
+    pub github_repo: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub plan: Option<Plan>,
+}
+
+/// Applies a change if the row is still at `expected_version` (`None`: any); returns the new row,
+/// or `None` when the user is gone or the version moved.
+pub async fn update_profile(
+    conn: Conn<'_>,
+    id: i64,
+    expected_version: Option<i64>,
+    change: &ProfileChange,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<UserRow>> {
+    const SQL: &str = concat!(
+        "UPDATE users SET ",
+        "name = COALESCE($1, name), ",
+        "avatar_url = CASE WHEN $2 THEN $3 ELSE avatar_url END, ",
+        "github_repo = CASE WHEN $4 THEN $5 ELSE github_repo END, ",
+        "role = COALESCE($6, role), plan = COALESCE($7, plan), ",
+        "updated_at = $8, version = version + 1 ",
+        "WHERE id = $9 AND ($10 IS NULL OR version = $10) RETURNING ",
+        user_columns!()
+    );
+    on_conn!(conn, |c| {
+        sqlx::query_as::<_, UserRow>(SQL)
+            .bind(change.name.as_deref())
+            .bind(change.avatar_url.is_some())
+            .bind(change.avatar_url.clone().flatten())
+            .bind(change.github_repo.is_some())
+            .bind(change.github_repo.clone().flatten())
+            .bind(change.role.map(Role::as_str))
+            .bind(change.plan.map(Plan::as_str))
+            .bind(now)
+            .bind(id)
+            .bind(expected_version)
+            .fetch_optional(c)
+            .await
+    })
+}
+
+pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
+    const SQL: &str = "DELETE FROM users WHERE id = $1";
+    on_conn!(conn, |c| sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected() == 1))
+}

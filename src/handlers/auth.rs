@@ -18,7 +18,7 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     pub email: String,
@@ -27,6 +27,11 @@ pub struct RegisterBody {
 }
 
 /// Creates an account → 201 with the user and its `Location`.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Created", body = crate::models::User, headers(("Location" = String))),
+        (status = 409, description = "Same Idempotency-Key still running", body = super::openapi::Problem),
+        (status = 422, description = "Invalid fields or e-mail taken", body = super::openapi::Problem)))]
 pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterBody>) -> Result<impl IntoResponse> {
     let account = NewAccount::parse(&body.email, &body.name, &body.password).map_err(Error::validation)?;
     let user = accounts::register(&state.db, account, Role::User).await?;
@@ -34,7 +39,7 @@ pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterBo
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     pub email: String,
@@ -42,6 +47,11 @@ pub struct TokenBody {
 }
 
 /// Exchanges e-mail and password for a bearer token → 201 `{token, token_type, expires_at}`.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenBody,
+    responses(
+        (status = 201, description = "Issued", body = crate::services::tokens::IssuedToken),
+        (status = 409, description = "Same Idempotency-Key still running", body = super::openapi::Problem),
+        (status = 422, description = "Missing fields", body = super::openapi::Problem)))]
 pub async fn token(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Result<impl IntoResponse> {
     let creds = Credentials::parse(&body.email, &body.password).map_err(Error::validation)?;
     let user = accounts::authenticate(&state.db, creds).await?;

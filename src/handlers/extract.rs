@@ -48,3 +48,96 @@ fn rejection_to_error(rejection: JsonRejection) -> AppError {
         other => AppError::bad_request(other.body_text()),
     }
 }
+
+/// Query strings, with repeated keys (`?tag=a&tag=b`) into `Vec`s; a value of the wrong
+/// type is a 400 problem naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Error> {
+        let raw = parts.uri.query().unwrap_or("");
+        serde_html_form::from_str::<T>(raw)
+            .map(Query)
+            .map_err(|e| Error::bad_request(format!("The query string is not valid: {e}.")))
+    }
+}
+
+/// A resource id from the path: a positive integer, or 400.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Error> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::bad_request("The path must end with a resource id."))?;
+        match raw.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(Id(id)),
+            _ => Err(Error::bad_request(format!("`{raw}` is not a valid id (a positive integer)."))),
+        }
+    }
+}
+
+/// The version a conditional write expects, from `If-Match: "<version>"`. Required:
+/// a missing header is 428; a header that names no version is 412 like any mismatch.
+pub struct IfMatch(pub Option<i64>);
+
+impl IfMatch {
+    /// Parses `"3"`, `W/"3"`, `3` or `*` (any version: `None`).
+    pub fn parse(raw: &str) -> Option<Option<i64>> {
+        let raw = raw.trim();
+        if raw == "*" {
+            return Some(None);
+        }
+        let first = raw.split(',').next()?.trim().trim_start_matches("W/").trim_matches('"');
+        first.parse::<i64>().ok().map(Some)
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfMatch {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Error> {
+        let Some(value) = parts.headers.get(axum::http::header::IF_MATCH) else {
+            return Err(Error::App(AppError::new(
+                ErrorCode::PreconditionRequired,
+                "Send If-Match with the ETag you read (for example If-Match: \"3\"), so a concurrent change is not overwritten.",
+            )));
+        };
+        match value.to_str().ok().and_then(IfMatch::parse) {
+            Some(v) => Ok(IfMatch(v)),
+            None => Err(Error::App(AppError::new(
+                ErrorCode::PreconditionFailed,
+                "If-Match does not name a version of this resource; send the ETag you read.",
+            ))),
+        }
+    }
+}
+
+/// Maps a stale-write conflict from a service to 412 with `current_version` (the REST
+/// answer to a failed `If-Match`); other errors pass unchanged.
+pub fn precondition(e: Error) -> Error {
+    match e {
+        Error::App(mut app) if app.code == ErrorCode::Conflict && app.current_version.is_some() => {
+            app.code = ErrorCode::PreconditionFailed;
+            Error::App(app)
+        }
+        other => other,
+    }
+}
+
+/// Checks numeric bounds of a query parameter (400 naming it when out of range).
+pub fn in_range(name: &str, value: i64, min: i64, max: i64) -> Result<i64, Error> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::bad_request(format!("`{name}` must be between {min} and {max}.")))
+    }
+}

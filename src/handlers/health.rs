@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::db::Db;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: &'static str,
     pub version: &'static str,
@@ -15,6 +15,8 @@ pub struct Health {
 }
 
 /// 200 `{status: "ok", …}` when the database answers within two seconds, else 503.
+#[utoipa::path(get, path = "/api/v1/health", tag = "meta",
+    responses((status = 200, description = "Up", body = Health), (status = 503, description = "Database unreachable", body = Health)))]
 pub async fn show(State(db): State<Db>) -> impl IntoResponse {
     let database_ok = matches!(tokio::time::timeout(Duration::from_secs(2), db.ping()).await, Ok(Ok(())));
     let (status, body) = if database_ok {

@@ -87,11 +87,23 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>> 
     Ok(session_user(&state.db, session).await?.map(|user| Caller { user, method: AuthMethod::Session }))
 }
 
+/// The caller as the API gate resolved it, once per request (so handlers, the rate
+/// limiter, idempotency and the cache all agree on who is calling without asking twice).
+#[derive(Debug, Clone)]
+pub struct ResolvedCaller(pub Option<Caller>);
+
+async fn caller_of(parts: &Parts, state: &AppState) -> Result<Option<Caller>> {
+    match parts.extensions.get::<ResolvedCaller>() {
+        Some(resolved) => Ok(resolved.0.clone()),
+        None => resolve(parts, state).await,
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        resolve(parts, state).await?.ok_or_else(|| Error::unauthorized("Authentication required."))
+        caller_of(parts, state).await?.ok_or_else(|| Error::unauthorized("Authentication required."))
     }
 }
 
@@ -99,6 +111,41 @@ impl OptionalFromRequestParts<AppState> for Caller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>> {
-        resolve(parts, state).await
+        caller_of(parts, state).await
+    }
+}
+
+/// A caller allowed to change data: a session, or a token with the `write` scope.
+#[derive(Debug, Clone)]
+pub struct Writer(pub Caller);
+
+impl FromRequestParts<AppState> for Writer {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let caller = <Caller as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        if caller.can_write() {
+            Ok(Writer(caller))
+        } else {
+            Err(Error::forbidden("This token is read-only; writing needs a token with the `write` scope."))
+        }
+    }
+}
+
+/// A caller signed in with the browser session (token management is not open to tokens).
+#[derive(Debug, Clone)]
+pub struct SessionCaller(pub Caller);
+
+impl FromRequestParts<AppState> for SessionCaller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let caller = <Caller as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        match caller.method {
+            AuthMethod::Session => Ok(SessionCaller(caller)),
+            AuthMethod::Token { .. } => {
+                Err(Error::forbidden("Tokens are managed from a signed-in browser session, not with a token."))
+            }
+        }
     }
 }

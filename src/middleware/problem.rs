@@ -37,6 +37,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
@@ -72,6 +73,7 @@ fn default_detail(code: ErrorCode) -> &'static str {
         ErrorCode::UnsupportedMediaType => "This content type is not supported here.",
         ErrorCode::Timeout => "The request took too long and was stopped.",
         ErrorCode::Unauthorized => "Authentication required.",
+        ErrorCode::RateLimited => "Too many requests; wait and try again (see Retry-After).",
         ErrorCode::InternalError => "Something went wrong on our side. Please try again.",
         _ => "The request could not be processed.",
     }
@@ -108,6 +110,8 @@ struct ProblemBody<'a> {
     request_id: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [FieldError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<i64>,
 }
 
 /// Serialises a problem document for `status` and `error`.
@@ -120,6 +124,7 @@ pub fn problem_response(status: StatusCode, error: &AppError, request_id: &str) 
         code: error.code.as_str(),
         request_id,
         errors: &error.errors,
+        current_version: error.current_version,
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     let mut res = Response::new(Body::from(bytes));

@@ -20,6 +20,7 @@ pub enum ErrorCode {
     PreconditionRequired,
     PayloadTooLarge,
     UnsupportedMediaType,
+    IdempotencyKeyReused,
     RateLimited,
     ServiceUnavailable,
     Timeout,
@@ -40,6 +41,7 @@ impl ErrorCode {
             ErrorCode::PreconditionRequired => "PRECONDITION_REQUIRED",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Timeout => "TIMEOUT",
@@ -50,6 +52,7 @@ impl ErrorCode {
 
 /// One failing input field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -68,15 +71,23 @@ pub struct AppError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a stale write (optimistic locking): the version the resource is at now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
 }
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), errors: Vec::new() }
+        Self { code, message: message.into(), errors: Vec::new(), current_version: None }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self { code: ErrorCode::ValidationError, message: "Some fields need another look.".into(), errors }
+        Self {
+            code: ErrorCode::ValidationError,
+            message: "Some fields need another look.".into(),
+            errors,
+            current_version: None,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {

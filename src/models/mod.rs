@@ -3,9 +3,11 @@
 
 pub mod error;
 pub mod post;
+pub mod token;
 pub mod user;
 pub mod validation;
 
 pub use error::{AppError, ErrorCode, FieldError};
 pub use post::{Category, Comment, Post, PostContent, PostStats, PostView};
+pub use token::{ApiToken, CreatedToken, NewTokenRequest};
 pub use user::{Plan, Role, User};

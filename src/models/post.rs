@@ -13,6 +13,7 @@ pub const TAG_MAX: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::Enum))]
 pub enum Category {
     #[default]
     Tech,
@@ -38,6 +39,7 @@ impl Category {
 
 /// A post as shown to readers and API clients.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
 pub struct Post {
     pub id: i64,
     pub author_id: i64,
@@ -173,6 +175,7 @@ pub const COMMENT_MAX: usize = 5_000;
 /// A comment as readers see it (and as the data layer reads it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
 pub struct Comment {
     pub id: i64,
     pub post_id: i64,
@@ -195,6 +198,7 @@ pub fn parse_comment(body: &str) -> Result<String, Vec<FieldError>> {
 
 /// Likes and comments on one post, and whether the viewer liked it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PostStats {
     pub likes: i64,
     pub comments: i64,
@@ -203,9 +207,18 @@ pub struct PostStats {
 
 /// One page of a post list and where the next one starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PostList {
     pub items: Vec<Post>,
     pub next_cursor: Option<String>,
+}
+
+/// A tag and how many published posts carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TagCount {
+    pub name: String,
+    pub posts: i64,
 }
 
 /// Everything the post page shows, read in one server call.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::Enum))]
 pub enum Role {
     #[default]
     User,
@@ -30,6 +31,7 @@ impl Role {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::Enum))]
 pub enum Plan {
     #[default]
     Free,
@@ -55,6 +57,7 @@ impl Plan {
 
 /// A user as the UI and the API show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
 pub struct User {
     pub id: i64,
     pub email: String,

@@ -61,6 +61,49 @@ impl Credentials {
     }
 }
 
+/// A display name: 1–100 characters once trimmed.
+pub fn parse_name(name: &str) -> Result<String, FieldError> {
+    let name = name.trim();
+    let n = name.chars().count();
+    if n == 0 || n > NAME_MAX {
+        Err(FieldError::new("name", "Enter a name between 1 and 100 characters."))
+    } else {
+        Ok(name.to_string())
+    }
+}
+
+/// An avatar: an `http(s)` URL of at most 2,048 characters without spaces; empty clears it.
+pub fn parse_avatar_url(url: &str) -> Result<Option<String>, FieldError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && url.len() <= 2048 && !url.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            Ok(Some(url.to_string()))
+        }
+        _ => Err(FieldError::new("avatar_url", "Enter an http:// or https:// URL of at most 2,048 characters.")),
+    }
+}
+
+/// A GitHub repository as `owner/name` (GitHub's own character rules); empty clears it.
+pub fn parse_github_repo(repo: &str) -> Result<Option<String>, FieldError> {
+    let repo = repo.trim();
+    if repo.is_empty() {
+        return Ok(None);
+    }
+    let ok_part = |p: &str, max: usize| {
+        !p.is_empty() && p.len() <= max && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match repo.split_once('/') {
+        Some((owner, name)) if ok_part(owner, 39) && ok_part(name, 100) && name != "." && name != ".." => {
+            Ok(Some(repo.to_lowercase()))
+        }
+        _ => Err(FieldError::new("github_repo", "Enter a repository as owner/name, like rust-lang/rust.")),
+    }
+}
+
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
@@ -126,6 +169,20 @@ mod tests {
         assert!(NewAccount::parse("a@b.co", "A", "ééééééé").is_err());
         assert!(NewAccount::parse("a@b.co", "A", "éééééééé").is_ok());
         assert!(NewAccount::parse("a@b.co", "A", &"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn profile_fields_are_checked() {
+        assert_eq!(parse_name("  Ada ").unwrap(), "Ada");
+        assert!(parse_name(" ").is_err());
+        assert_eq!(parse_avatar_url("").unwrap(), None);
+        assert!(parse_avatar_url("javascript:alert(1)").is_err());
+        assert!(parse_avatar_url("https://").is_err());
+        assert_eq!(parse_avatar_url("https://x.test/a.png").unwrap().as_deref(), Some("https://x.test/a.png"));
+        assert_eq!(parse_github_repo("Rust-Lang/rust").unwrap().as_deref(), Some("rust-lang/rust"));
+        for bad in ["rust", "a/b/c", "/x", "a/..", "sp ace/x"] {
+            assert!(parse_github_repo(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

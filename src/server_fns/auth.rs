@@ -25,6 +25,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 #[server(prefix = "/fn", endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let cx = Ctx::get()?;
+    cx.limit_auth_attempt().await?;
     let creds = Credentials::parse(&email, &password).map_err(|e| cx.fail(Error::validation(e)))?;
     let user = accounts::authenticate(&cx.state.db, creds).await.map_err(|e| cx.fail(e))?;
     sign_in(cx.session()?, user.id).await.map_err(|e| cx.fail(e))?;
@@ -36,6 +37,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 #[server(prefix = "/fn", endpoint = "register")]
 pub async fn register(email: String, name: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let cx = Ctx::get()?;
+    cx.limit_auth_attempt().await?;
     let account = NewAccount::parse(&email, &name, &password).map_err(|e| cx.fail(Error::validation(e)))?;
     let user = accounts::register(&cx.state.db, account, Role::User).await.map_err(|e| cx.fail(e))?;
     sign_in(cx.session()?, user.id).await.map_err(|e| cx.fail(e))?;

@@ -10,13 +10,15 @@ use tower_sessions::Session;
 
 use crate::{
     error::Error,
-    middleware::{auth::session_user, problem::status_for},
-    models::{AppError, User},
+    middleware::{api_gate, auth::session_user, client_ip, problem::status_for},
+    models::{AppError, ErrorCode, User},
     state::AppState,
 };
 
 pub struct Ctx {
     pub state: AppState,
+    /// The client's rate-limit key (its address).
+    ip_key: String,
     session: Option<Session>,
     plain_form: bool,
     response: Option<ResponseOptions>,
@@ -36,7 +38,33 @@ impl Ctx {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains("text/html"));
         let session = parts.as_ref().and_then(|p| p.extensions.get::<Session>().cloned());
-        Ok(Ctx { state, session, plain_form, response: use_context::<ResponseOptions>() })
+        let ip_key = match &parts {
+            Some(p) => client_ip::ip_key(p, &state.config.trusted_proxies),
+            None => "ip:unknown".to_string(),
+        };
+        Ok(Ctx { state, ip_key, session, plain_form, response: use_context::<ResponseOptions>() })
+    }
+
+    /// Charges a sign-in or registration attempt to the client's strict budget (the same
+    /// one `/api/v1/auth/*` draws from); when it is spent the form shows why (429).
+    pub async fn limit_auth_attempt(&self) -> Result<(), AppError> {
+        let limiter = &self.state.limiter;
+        let decision = limiter.hit(&limiter.auth, &self.ip_key).await;
+        if let Some(res) = &self.response {
+            let mut headers = axum::http::HeaderMap::new();
+            api_gate::set_headers(&mut headers, &limiter.auth, &decision);
+            for (name, value) in headers.iter() {
+                res.insert_header(name.clone(), value.clone());
+            }
+        }
+        if decision.allowed {
+            return Ok(());
+        }
+        let wait = decision.retry_after.map(|d| d.as_secs().max(1)).unwrap_or(60);
+        Err(self.fail(Error::App(AppError::new(
+            ErrorCode::RateLimited,
+            format!("Too many attempts from your address. Try again in {wait} seconds."),
+        ))))
     }
 
     pub fn session(&self) -> Result<&Session, AppError> {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod editor;
 pub mod posts;
+pub mod tokens;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx;

@@ -29,7 +29,11 @@ pub async fn list_posts(
         Some(c) => Some(Category::parse(&c).ok_or_else(|| cx.fail(Error::bad_request("Unknown category.")))?),
         None => None,
     };
-    let filter = posts::ListFilter { category, tag: nonempty(tag).map(|t| t.to_lowercase()), author_id: None };
+    let filter = posts::ListFilter {
+        category,
+        tags: nonempty(tag).map(|t| t.to_lowercase()).into_iter().collect(),
+        ..Default::default()
+    };
     posts::list_published(&cx.state.db, &filter, nonempty(cursor).as_deref(), 20).await.map_err(|e| cx.fail(e))
 }
 

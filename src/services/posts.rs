@@ -73,6 +73,11 @@ async fn free_slug(tx: &mut Tx, title: &str) -> Result<String> {
 
 /// Creates a draft by `author`.
 pub async fn create(db: &Db, author: &User, content: PostContent) -> Result<Post> {
+    create_with(db, author, content, false).await
+}
+
+/// Creates a post, published at once when `publish` (within the plan's limit), all in one transaction.
+pub async fn create_with(db: &Db, author: &User, content: PostContent, publish: bool) -> Result<Post> {
     let mut tx = db.begin().await?;
     let slug = free_slug(&mut tx, &content.title).await?;
     let new = NewPost { author_id: author.id, slug: &slug, content: &content, now: Utc::now() };
@@ -85,7 +90,13 @@ pub async fn create(db: &Db, author: &User, content: PostContent) -> Result<Post
     };
     db::posts::set_tags(tx.conn(), id, &content.tags).await?;
     audit(&mut tx, author, "post.create", id, json!({ "slug": slug })).await?;
-    let post = load(&mut tx, id).await?;
+    let mut post = load(&mut tx, id).await?;
+    if publish {
+        check_plan(&mut tx, author, &post).await?;
+        db::posts::set_published(tx.conn(), id, true, Utc::now()).await?;
+        audit(&mut tx, author, "post.publish", id, json!({})).await?;
+        post = load(&mut tx, id).await?;
+    }
     tx.commit().await?;
     Ok(post)
 }
@@ -104,24 +115,66 @@ pub async fn update(db: &Db, actor: &User, id: i64, expected_version: i64, conte
     Ok(post)
 }
 
+/// A stale write: the error names the version the post is at now (REST answers it as 412).
 fn stale(current: &Post) -> Error {
-    Error::App(AppError::new(
+    let mut e = AppError::new(
         ErrorCode::Conflict,
         format!(
             "This post was changed at {} (now version {}) after you opened it. Reload to see the newer version.",
             current.updated_at.format("%Y-%m-%d %H:%M:%S UTC"),
             current.version
         ),
-    ))
+    );
+    e.current_version = Some(current.version);
+    Error::App(e)
 }
 
-/// Publishes a post. A `free` author may hold at most [`FREE_PUBLISHED_LIMIT`] published posts.
-pub async fn publish(db: &Db, actor: &User, id: i64) -> Result<Post> {
+/// An API edit: new content and/or a publication change, applied together in one
+/// transaction if the post is still at `expected_version` (`None`: whatever it is now).
+pub async fn edit(
+    db: &Db,
+    actor: &User,
+    id: i64,
+    expected_version: Option<i64>,
+    content: Option<PostContent>,
+    published: Option<bool>,
+) -> Result<Post> {
     let mut tx = db.begin().await?;
-    let post = load_for_change(&mut tx, actor, id).await?;
-    if post.published {
-        return Ok(post);
+    let current = load_for_change(&mut tx, actor, id).await?;
+    let expected = expected_version.unwrap_or(current.version);
+    if expected != current.version {
+        return Err(stale(&current));
     }
+    let mut changed = false;
+    if let Some(content) = &content {
+        if !db::posts::update_content(tx.conn(), id, expected, content, Utc::now()).await? {
+            return Err(stale(&current));
+        }
+        db::posts::set_tags(tx.conn(), id, &content.tags).await?;
+        audit(&mut tx, actor, "post.update", id, json!({ "version": expected + 1 })).await?;
+        changed = true;
+    }
+    match published {
+        Some(true) if !current.published => {
+            check_plan(&mut tx, actor, &current).await?;
+            db::posts::set_published(tx.conn(), id, true, Utc::now()).await?;
+            audit(&mut tx, actor, "post.publish", id, json!({})).await?;
+            changed = true;
+        }
+        Some(false) if current.published => {
+            db::posts::set_published(tx.conn(), id, false, Utc::now()).await?;
+            audit(&mut tx, actor, "post.unpublish", id, json!({})).await?;
+            changed = true;
+        }
+        _ => {}
+    }
+    let post = if changed { load(&mut tx, id).await? } else { current };
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// A `free` author may hold at most [`FREE_PUBLISHED_LIMIT`] published posts.
+async fn check_plan(tx: &mut Tx, actor: &User, post: &Post) -> Result<()> {
     let author_plan = if post.author_id == actor.id {
         actor.plan
     } else {
@@ -134,6 +187,17 @@ pub async fn publish(db: &Db, actor: &User, id: i64) -> Result<Post> {
             "The free plan allows {FREE_PUBLISHED_LIMIT} published posts. Unpublish one, or upgrade to Pro."
         ))));
     }
+    Ok(())
+}
+
+/// Publishes a post. A `free` author may hold at most [`FREE_PUBLISHED_LIMIT`] published posts.
+pub async fn publish(db: &Db, actor: &User, id: i64) -> Result<Post> {
+    let mut tx = db.begin().await?;
+    let post = load_for_change(&mut tx, actor, id).await?;
+    if post.published {
+        return Ok(post);
+    }
+    check_plan(&mut tx, actor, &post).await?;
     db::posts::set_published(tx.conn(), id, true, Utc::now()).await?;
     audit(&mut tx, actor, "post.publish", id, json!({})).await?;
     let post = load(&mut tx, id).await?;
@@ -195,10 +259,10 @@ async fn with_tags(conn: db::Conn<'_>, rows: Vec<db::posts::PostRow>) -> Result<
         .collect())
 }
 
-/// An opaque keyset cursor: the last item's publication time and id.
+/// An opaque keyset cursor: the last item's publication (or, for drafts, creation) time and id.
 pub fn encode_cursor(post: &Post) -> Option<String> {
     use base64::Engine as _;
-    let at = post.published_at?;
+    let at = post.published_at.unwrap_or(post.created_at);
     Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{}", at.timestamp_micros(), post.id)))
 }
 
@@ -212,7 +276,24 @@ pub fn decode_cursor(cursor: &str) -> Result<(chrono::DateTime<Utc>, i64)> {
     Ok((at, id.parse().map_err(|_| bad())?))
 }
 
-/// A page of published posts, newest first: two queries whatever the page size.
+/// A post as `viewer` may see it, by id.
+pub async fn get(db: &Db, viewer: Option<&User>, id: i64) -> Result<Post> {
+    let mut conn = db.acquire().await?;
+    let row = db::posts::find_by_id(conn.conn(), id).await?.ok_or_else(|| Error::not_found("No such post."))?;
+    if !visible_to(&row, viewer) {
+        return Err(Error::not_found("No such post."));
+    }
+    one_with_tags(conn.conn(), row).await
+}
+
+/// Tags in use on published posts, with their post counts.
+pub async fn tags(db: &Db) -> Result<Vec<crate::models::post::TagCount>> {
+    let mut conn = db.acquire().await?;
+    let rows = db::posts::tag_counts(conn.conn(), 1000).await?;
+    Ok(rows.into_iter().map(|(name, posts)| crate::models::post::TagCount { name, posts }).collect())
+}
+
+/// A page of published posts (or the filter's drafts), newest first: two queries whatever the page size.
 pub async fn list_published(
     db: &Db,
     filter: &ListFilter,

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     db::{self, api_tokens::NewToken, Db},
     error::{Error, Result},
-    models::User,
+    models::{ApiToken, CreatedToken, NewTokenRequest, User},
 };
 
 /// Every secret starts with this, so leaked tokens are easy to recognise in logs and scanners.
@@ -53,7 +53,7 @@ impl Scopes {
 }
 
 /// A freshly issued token: the only moment the secret exists outside the client.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {
     pub token: String,
     pub token_type: &'static str,
@@ -99,6 +99,62 @@ pub async fn issue_login_token(db: &Db, user_id: i64, ttl: Duration) -> Result<I
     )
     .await?;
     Ok(IssuedToken { token: secret, token_type: "Bearer", expires_at })
+}
+
+fn to_api(row: db::api_tokens::TokenRow) -> ApiToken {
+    let scopes = Scopes::parse(&row.scopes);
+    let mut list = Vec::new();
+    if scopes.read {
+        list.push("read".to_string());
+    }
+    if scopes.write {
+        list.push("write".to_string());
+    }
+    ApiToken {
+        id: row.id,
+        name: row.name,
+        scopes: list,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+        created_at: row.created_at,
+    }
+}
+
+/// Creates a personal access token for `user`; the secret is in the result and nowhere else.
+pub async fn create_personal(db: &Db, user: &User, req: NewTokenRequest) -> Result<CreatedToken> {
+    let now = Utc::now();
+    let expires_at = req.expires_in_days.map(|d| now + chrono::TimeDelta::days(d));
+    let secret = new_secret();
+    let hash = hash_secret(&secret);
+    let scopes = Scopes { read: req.read, write: req.write }.to_db();
+    let mut conn = db.acquire().await?;
+    let id = db::api_tokens::insert(
+        conn.conn(),
+        &NewToken { user_id: user.id, name: &req.name, token_hash: &hash, scopes: &scopes, expires_at, now },
+    )
+    .await?;
+    let row = db::api_tokens::find(conn.conn(), id, user.id)
+        .await?
+        .ok_or_else(|| Error::internal_msg("token vanished after insert"))?;
+    tracing::info!(user_id = user.id, token_id = id, "personal access token created");
+    Ok(CreatedToken { info: to_api(row), token: secret })
+}
+
+/// The user's live (unrevoked) tokens, newest first.
+pub async fn list(db: &Db, user: &User) -> Result<Vec<ApiToken>> {
+    let mut conn = db.acquire().await?;
+    Ok(db::api_tokens::list_for_user(conn.conn(), user.id).await?.into_iter().map(to_api).collect())
+}
+
+/// Revokes one of the user's tokens (someone else's is "not found").
+pub async fn revoke(db: &Db, user: &User, id: i64) -> Result<()> {
+    let mut conn = db.acquire().await?;
+    if db::api_tokens::revoke(conn.conn(), id, user.id, Utc::now()).await? {
+        tracing::info!(user_id = user.id, token_id = id, "token revoked");
+        Ok(())
+    } else {
+        Err(Error::not_found("No such token."))
+    }
 }
 
 /// Resolves a presented secret to its owner, if the token is live. Refreshes `last_used_at`

@@ -23,6 +23,7 @@ use pages::{
     not_found::NotFound,
     post::PostPage,
     register::RegisterPage,
+    settings::SettingsPage,
 };
 
 /// The HTML document around the app. Only the server renders it; it also sets the page's
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard/posts/new") view=NewPostPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard/posts/:id/edit") view=EditPostPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -54,8 +54,12 @@ impl Drop for PgDatabase {
 }
 
 fn test_config(database_url: String, data_dir: std::path::PathBuf, extra: &[(&str, &str)]) -> Config {
-    let mut vars: std::collections::HashMap<String, String> =
-        extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut vars: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    // Tests sign many accounts in from one "address"; the rate-limit tests set their own limits.
+    for (k, v) in [("QUIRE_RATE_LIMIT_AUTH", "100000"), ("QUIRE_RATE_LIMIT_ANON", "100000"), ("QUIRE_RATE_LIMIT_USER", "100000")] {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     vars.insert("DATABASE_URL".to_string(), database_url);
     vars.insert("QUIRE_DATA_DIR".to_string(), data_dir.display().to_string());
     vars.insert("QUIRE_DB_MAX_CONNECTIONS".to_string(), "4".to_string());
@@ -81,6 +85,11 @@ impl TestApp {
     }
 
     pub async fn postgres() -> Self {
+        Self::postgres_with(&[]).await
+    }
+
+    /// A PostgreSQL app with extra configuration variables.
+    pub async fn postgres_with(extra: &[(&str, &str)]) -> Self {
         use sqlx::Connection;
         let admin_url = postgres_admin_url();
         let name = format!("quire_t_{}", uuid::Uuid::new_v4().simple());
@@ -95,7 +104,7 @@ impl TestApp {
             None => panic!("QUIRE_TEST_POSTGRES_URL must name a database"),
         };
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = test_config(url, dir.path().to_path_buf(), &[]);
+        let config = test_config(url, dir.path().to_path_buf(), extra);
         let state = startup::build_state(config, test_leptos_options()).await.expect("postgres state");
         Self { router: startup::router(state.clone()), state, _sqlite_dir: Some(dir), pg_database: Some(guard) }
     }
@@ -268,6 +277,56 @@ pub async fn register(app: &TestApp, email: &str, name: &str, password: &str) ->
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     res.json()
+}
+
+/// An account and a read-write bearer token for it (registered through the API).
+pub async fn user_with_token(app: &TestApp, email: &str) -> (Value, String) {
+    let user = register(app, email, email.split('@').next().unwrap_or("user"), "password123").await;
+    let res = app
+        .client()
+        .post_json("/api/v1/auth/token", serde_json::json!({"email": email, "password": "password123"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    (user, res.json()["token"].as_str().unwrap().to_string())
+}
+
+/// An administrator (created by the service, as `quire user create --admin` does) and a token.
+pub async fn admin_with_token(app: &TestApp, email: &str) -> (Value, String) {
+    let account = quire::models::validation::NewAccount::parse(email, "Admin", "password123").unwrap();
+    quire::services::accounts::register(app.db(), account, quire::models::Role::Admin).await.unwrap();
+    let res = app
+        .client()
+        .post_json("/api/v1/auth/token", serde_json::json!({"email": email, "password": "password123"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let token = res.json()["token"].as_str().unwrap().to_string();
+    let me = app.client().api(Method::GET, "/api/v1/me", Some(&token), None, &[]).await.json();
+    (me, token)
+}
+
+impl<'a> Client<'a> {
+    /// An API call: optional bearer token, optional JSON body, extra headers.
+    pub async fn api(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut h: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if let Some(t) = token {
+            h.push(("authorization".into(), format!("Bearer {t}")));
+        }
+        let body = match body {
+            Some(b) => {
+                h.push(("content-type".into(), "application/json".into()));
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.request(RequestSpec { method, path: path.into(), headers: h, body }).await
+    }
 }
 
 /// Creates the same async test for SQLite and PostgreSQL: `name::sqlite`, `name::postgres`.

@@ -21,6 +21,7 @@ pub fn Header() -> impl IntoView {
                             match session.user.await {
                                 Ok(Some(user)) => Either::Left(view! {
                                     <A href="/dashboard">"Dashboard"</A>
+                                    <A href="/settings">"Settings"</A>
                                     {user.is_admin().then(|| view! { <A href="/admin">"Admin"</A> })}
                                     <span class="who" data-testid="current-user">{user.name.clone()}</span>
                                     <ActionForm action=logout attr:class="inline-form">

@@ -8,3 +8,4 @@ pub mod login;
 pub mod not_found;
 pub mod post;
 pub mod register;
+pub mod settings;

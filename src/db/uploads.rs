@@ -1,0 +1,32 @@
+//! Uploaded files' records (the bytes live on disk under content-addressed names).
+
+use chrono::{DateTime, Utc};
+
+use super::{on_conn, Conn};
+
+pub struct NewUpload<'a> {
+    pub owner_id: i64,
+    pub stored_name: &'a str,
+    pub original_name: &'a str,
+    pub content_type: &'a str,
+    pub size: i64,
+    pub sha256: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert(conn: Conn<'_>, u: &NewUpload<'_>) -> sqlx::Result<i64> {
+    const SQL: &str = "INSERT INTO uploads (owner_id, stored_name, original_name, content_type, size, sha256, created_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    on_conn!(conn, |c| {
+        sqlx::query_scalar::<_, i64>(SQL)
+            .bind(u.owner_id)
+            .bind(u.stored_name)
+            .bind(u.original_name)
+            .bind(u.content_type)
+            .bind(u.size)
+            .bind(u.sha256)
+            .bind(u.now)
+            .fetch_one(c)
+            .await
+    })
+}

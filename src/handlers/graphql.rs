@@ -1,0 +1,231 @@
+//! GraphQL at `/api/graphql` (POST, or GET for queries) over the same services as REST,
+//! with the same caller (resolved by the API gate) and depth/complexity limits so one
+//! query cannot ask for the whole database.
+
+use std::sync::OnceLock;
+
+use async_graphql::{
+    Context, EmptySubscription, ErrorExtensions, InputObject, Object, Schema, SimpleObject,
+};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+
+use crate::{
+    error::Error,
+    middleware::auth::Caller,
+    models::{post::parse_comment, Category, Comment, Post, PostContent, User},
+    services::{
+        comments,
+        posts::{self, ListFilter},
+        users::{self, UserQuery},
+    },
+    state::AppState,
+};
+
+pub const MAX_DEPTH: usize = 8;
+pub const MAX_COMPLEXITY: usize = 1000;
+
+pub type QuireSchema = Schema<Query, Mutation, EmptySubscription>;
+
+fn gql(e: Error) -> async_graphql::Error {
+    let public = e.public();
+    if let Error::Internal(cause) = &e {
+        tracing::error!(error = %cause, "graphql resolver failed");
+    }
+    async_graphql::Error::new(public.message.clone()).extend_with(|_, ext| {
+        ext.set("code", public.code.as_str());
+        if !public.errors.is_empty() {
+            let fields: Vec<async_graphql::Value> = public
+                .errors
+                .iter()
+                .map(|f| {
+                    let mut m = async_graphql::indexmap::IndexMap::new();
+                    m.insert(async_graphql::Name::new("field"), async_graphql::Value::from(f.field.clone()));
+                    m.insert(async_graphql::Name::new("message"), async_graphql::Value::from(f.message.clone()));
+                    async_graphql::Value::Object(m)
+                })
+                .collect();
+            ext.set("errors", async_graphql::Value::List(fields));
+        }
+    })
+}
+
+fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+fn caller<'a>(ctx: &Context<'a>) -> Option<&'a Caller> {
+    ctx.data_unchecked::<Option<Caller>>().as_ref()
+}
+
+fn signed_in<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
+    caller(ctx).ok_or_else(|| gql(Error::unauthorized("Authentication required.")))
+}
+
+fn writer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
+    let c = signed_in(ctx)?;
+    if c.can_write() {
+        Ok(c)
+    } else {
+        Err(gql(Error::forbidden("This token is read-only; writing needs the `write` scope.")))
+    }
+}
+
+/// A page of posts.
+#[derive(SimpleObject)]
+pub struct PostConnection {
+    pub items: Vec<Post>,
+    /// Pass as `after` for the next page.
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+}
+
+/// A page of users.
+#[derive(SimpleObject)]
+pub struct UserConnection {
+    pub items: Vec<User>,
+    pub page: i64,
+    pub limit: i64,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The caller.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        Ok(signed_in(ctx)?.user.clone())
+    }
+
+    /// Published posts, newest first (cursor pages).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(minimum = 1, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+        category: Option<Category>,
+        tags: Option<Vec<String>>,
+        author: Option<i64>,
+        q: Option<String>,
+    ) -> async_graphql::Result<PostConnection> {
+        let tags: Vec<String> = tags.unwrap_or_default().into_iter().map(|t| t.trim().to_lowercase()).collect();
+        if tags.len() > 10 || tags.iter().any(|t| t.is_empty() || t.chars().count() > 32) {
+            return Err(gql(Error::bad_request("Filter by at most 10 tags of 1 to 32 characters.")));
+        }
+        let filter = ListFilter {
+            category,
+            tags,
+            author_id: author,
+            q: q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            drafts_of: None,
+        };
+        let list = posts::list_published(&state(ctx).db, &filter, after.as_deref(), first.unwrap_or(20) as i64)
+            .await
+            .map_err(gql)?;
+        let has_more = list.next_cursor.is_some();
+        Ok(PostConnection { items: list.items, next_cursor: list.next_cursor, has_more })
+    }
+
+    /// One post by id or slug (drafts only for their author and admins).
+    async fn post(&self, ctx: &Context<'_>, id: Option<i64>, slug: Option<String>) -> async_graphql::Result<Option<Post>> {
+        let viewer = caller(ctx).map(|c| &c.user);
+        let db = &state(ctx).db;
+        let found = match (id, slug) {
+            (Some(id), _) => posts::get(db, viewer, id).await,
+            (None, Some(slug)) => posts::get_by_slug(db, viewer, &slug).await,
+            (None, None) => return Err(gql(Error::bad_request("Give `id` or `slug`."))),
+        };
+        match found {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if e.code() == crate::models::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(gql(e)),
+        }
+    }
+
+    /// Users (admins only), newest first.
+    #[graphql(complexity = "limit.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(minimum = 1))] page: Option<i64>,
+        #[graphql(validator(minimum = 1, maximum = 100))] limit: Option<i64>,
+        search: Option<String>,
+    ) -> async_graphql::Result<UserConnection> {
+        let c = signed_in(ctx)?;
+        let q = UserQuery {
+            page: page.unwrap_or(1),
+            limit: limit.unwrap_or(20),
+            search: search.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            sort: crate::db::users::UserSort::CreatedAt,
+            descending: true,
+        };
+        let p = users::list(&state(ctx).db, &c.user, &q).await.map_err(gql)?;
+        Ok(UserConnection {
+            items: p.data,
+            page: p.pagination.page,
+            limit: p.pagination.limit,
+            total: p.pagination.total,
+            total_pages: p.pagination.total_pages,
+        })
+    }
+
+    /// A post's comments, oldest first.
+    async fn comments(&self, ctx: &Context<'_>, post_id: i64) -> async_graphql::Result<Vec<Comment>> {
+        comments::list(&state(ctx).db, caller(ctx).map(|c| &c.user), post_id).await.map_err(gql)
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreatePostInput {
+    pub title: String,
+    pub body: String,
+    pub category: Category,
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    #[graphql(default)]
+    pub published: bool,
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Creates a post (a draft unless `published`).
+    async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> async_graphql::Result<Post> {
+        let c = writer(ctx)?;
+        let tags: Vec<&str> = input.tags.iter().map(String::as_str).collect();
+        let content = PostContent::parse_parts(&input.title, &input.body, input.category.as_str(), &tags)
+            .map_err(|e| gql(Error::validation(e)))?;
+        let st = state(ctx);
+        let post = posts::create_with(&st.db, &c.user, content, input.published).await.map_err(gql)?;
+        st.cache.invalidate();
+        Ok(post)
+    }
+
+    /// Comments on a post.
+    async fn create_comment(&self, ctx: &Context<'_>, post_id: i64, body: String) -> async_graphql::Result<Comment> {
+        let c = writer(ctx)?;
+        let body = parse_comment(&body).map_err(|e| gql(Error::validation(e)))?;
+        let st = state(ctx);
+        let comment = comments::add(&st.db, &c.user, post_id, &body).await.map_err(gql)?;
+        st.cache.invalidate();
+        Ok(comment)
+    }
+}
+
+/// The schema (stateless: the app state and the caller travel with each request).
+pub fn schema() -> &'static QuireSchema {
+    static SCHEMA: OnceLock<QuireSchema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        Schema::build(Query, Mutation, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY).finish()
+    })
+}
+
+/// `POST /api/graphql` (and `GET` for queries), authenticated as REST is.
+pub async fn handler(State(state): State<AppState>, caller: Option<Caller>, req: GraphQLRequest) -> GraphQLResponse {
+    let req = req.into_inner().data(state).data(caller);
+    schema().execute(req).await.into()
+}

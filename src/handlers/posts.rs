@@ -1,0 +1,291 @@
+//! `/api/v1/posts…`: the post collection (cursor pages, filters), single posts with
+//! ETags and `If-Match`-guarded writes, and the v2 list envelope.
+
+use axum::{
+    extract::State,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{in_range, precondition, Id, IfMatch, Json, Query};
+use crate::{
+    error::{Error, Result},
+    middleware::auth::{Caller, Writer},
+    models::{Category, Post, PostContent},
+    services::posts::{self, ListFilter},
+    state::AppState,
+};
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PostStatus {
+    Published,
+    Draft,
+}
+
+/// Filters and paging for the post list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostListQuery {
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+    pub category: Option<Category>,
+    /// Posts carrying every given tag; repeat the parameter: `?tag=a&tag=b`.
+    #[serde(default)]
+    pub tag: Vec<String>,
+    /// Author's user id.
+    #[param(minimum = 1)]
+    pub author: Option<i64>,
+    /// Full-text search over titles and bodies.
+    pub q: Option<String>,
+    /// `draft`: the caller's own drafts (requires authentication). Default `published`.
+    pub status: Option<PostStatus>,
+}
+
+/// A page of posts (v1 envelope).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostPage {
+    pub data: Vec<Post>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageInfo {
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+}
+
+/// A page of posts (v2 envelope).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostPageV2 {
+    pub items: Vec<Post>,
+    pub page_info: PageInfo,
+}
+
+/// The page a list query asks for, checked (400 for bad values).
+async fn page(state: &AppState, caller: Option<&Caller>, q: PostListQuery) -> Result<crate::models::post::PostList> {
+    let limit = in_range("limit", q.limit.unwrap_or(20), 1, 100)?;
+    let mut tags = Vec::new();
+    for t in &q.tag {
+        let t = t.trim().to_lowercase();
+        if t.is_empty() || t.chars().count() > crate::models::post::TAG_MAX {
+            return Err(Error::bad_request("Each `tag` must be 1 to 32 characters."));
+        }
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    if tags.len() > crate::models::post::TAGS_MAX {
+        return Err(Error::bad_request("Filter by at most 10 tags."));
+    }
+    if let Some(a) = q.author {
+        in_range("author", a, 1, i64::MAX)?;
+    }
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(Error::bad_request("`q` may be at most 200 characters."));
+    }
+    let drafts_of = match q.status {
+        Some(PostStatus::Draft) => match caller {
+            Some(c) => Some(c.user.id),
+            None => return Err(Error::unauthorized("Sign in (or send a token) to list your drafts.")),
+        },
+        _ => None,
+    };
+    let filter = ListFilter { category: q.category, tags, author_id: q.author, q: search, drafts_of };
+    posts::list_published(&state.db, &filter, q.cursor.as_deref().filter(|c| !c.is_empty()), limit).await
+}
+
+/// List published posts (newest first), or the caller's drafts.
+#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(PostListQuery),
+    responses((status = 200, description = "A page of posts", body = PostPage)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    Query(q): Query<PostListQuery>,
+) -> Result<axum::Json<PostPage>> {
+    let list = page(&state, caller.as_ref(), q).await?;
+    Ok(axum::Json(PostPage { data: list.items, next_cursor: list.next_cursor }))
+}
+
+/// List posts with the v2 envelope.
+#[utoipa::path(get, path = "/api/v2/posts", tag = "posts", params(PostListQuery),
+    responses((status = 200, description = "A page of posts", body = PostPageV2)))]
+pub async fn list_v2(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    Query(q): Query<PostListQuery>,
+) -> Result<axum::Json<PostPageV2>> {
+    let list = page(&state, caller.as_ref(), q).await?;
+    let has_more = list.next_cursor.is_some();
+    Ok(axum::Json(PostPageV2 { items: list.items, page_info: PageInfo { next_cursor: list.next_cursor, has_more } }))
+}
+
+/// A post and its ETag (its version).
+fn with_etag(status: StatusCode, post: Post) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", post.version)).unwrap_or(HeaderValue::from_static("\"0\""));
+    let mut res = (status, axum::Json(post)).into_response();
+    res.headers_mut().insert(header::ETAG, etag);
+    res
+}
+
+/// A new post's content.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPostBody {
+    /// 1–200 characters.
+    pub title: String,
+    /// Markdown, 1–100,000 characters.
+    pub body: String,
+    #[schema(value_type = Category)]
+    pub category: String,
+    /// 0–10 tags of 1–32 characters.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Publish at once (subject to the plan's limit). Default false: a draft.
+    #[serde(default)]
+    pub published: Option<bool>,
+}
+
+fn content(title: &str, body: &str, category: &str, tags: &[String]) -> Result<PostContent> {
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    PostContent::parse_parts(title, body, category, &tags).map_err(Error::validation)
+}
+
+/// Create a post (a draft unless `published` is true).
+#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", request_body = NewPostBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 201, description = "Created", body = Post,
+            headers(("ETag" = String, description = "The version"), ("Location" = String))),
+        (status = 403, description = "Read-only token, or the plan's limit", body = crate::handlers::openapi::Problem),
+        (status = 409, description = "Same Idempotency-Key still running", body = crate::handlers::openapi::Problem),
+        (status = 422, description = "Invalid fields, or Idempotency-Key reused", body = crate::handlers::openapi::Problem)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Json(b): Json<NewPostBody>,
+) -> Result<Response> {
+    let c = content(&b.title, &b.body, &b.category, &b.tags)?;
+    let post = posts::create_with(&state.db, &caller.user, c, b.published == Some(true)).await?;
+    let location = format!("/api/v1/posts/{}", post.id);
+    let mut res = with_etag(StatusCode::CREATED, post);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// Get a post: public when published, else only for its author and admins.
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "The post", body = Post, headers(("ETag" = String, description = "The version"))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such post", body = crate::handlers::openapi::Problem)))]
+pub async fn show(State(state): State<AppState>, caller: Option<Caller>, Id(id): Id) -> Result<Response> {
+    let post = posts::get(&state.db, caller.as_ref().map(|c| &c.user), id).await?;
+    Ok(with_etag(StatusCode::OK, post))
+}
+
+/// A whole replacement of a post's content.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplacePostBody {
+    pub title: String,
+    pub body: String,
+    #[schema(value_type = Category)]
+    pub category: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub published: Option<bool>,
+}
+
+/// Some fields of a post.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchPostBody {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    #[schema(value_type = Option<Category>)]
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub published: Option<bool>,
+}
+
+/// Replace a post (requires `If-Match` with its current ETag).
+#[utoipa::path(put, path = "/api/v1/posts/{id}", tag = "posts", request_body = ReplacePostBody,
+    params(("id" = i64, Path, minimum = 1), ("If-Match" = String, Header, description = "The ETag you read")),
+    responses(
+        (status = 200, description = "Saved", body = Post, headers(("ETag" = String))),
+        (status = 403, description = "Not yours, or read-only token", body = crate::handlers::openapi::Problem),
+        (status = 404, description = "No such post", body = crate::handlers::openapi::Problem),
+        (status = 412, description = "Stale: `current_version` says what it is now", body = crate::handlers::openapi::Problem),
+        (status = 422, description = "Invalid fields", body = crate::handlers::openapi::Problem),
+        (status = 428, description = "If-Match missing", body = crate::handlers::openapi::Problem)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn replace(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Id(id): Id,
+    IfMatch(version): IfMatch,
+    Json(b): Json<ReplacePostBody>,
+) -> Result<Response> {
+    let c = content(&b.title, &b.body, &b.category, &b.tags)?;
+    let post = posts::edit(&state.db, &caller.user, id, version, Some(c), b.published).await.map_err(precondition)?;
+    Ok(with_etag(StatusCode::OK, post))
+}
+
+/// Change some fields of a post (requires `If-Match`).
+#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", request_body = PatchPostBody,
+    params(("id" = i64, Path, minimum = 1), ("If-Match" = String, Header, description = "The ETag you read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 200, description = "Saved", body = Post, headers(("ETag" = String))),
+        (status = 403, description = "Not yours, or read-only token", body = crate::handlers::openapi::Problem),
+        (status = 404, description = "No such post", body = crate::handlers::openapi::Problem),
+        (status = 409, description = "Same Idempotency-Key still running", body = crate::handlers::openapi::Problem),
+        (status = 412, description = "Stale: `current_version` says what it is now", body = crate::handlers::openapi::Problem),
+        (status = 422, description = "Invalid fields", body = crate::handlers::openapi::Problem),
+        (status = 428, description = "If-Match missing", body = crate::handlers::openapi::Problem)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn patch(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Id(id): Id,
+    IfMatch(version): IfMatch,
+    Json(b): Json<PatchPostBody>,
+) -> Result<Response> {
+    let touches_content = b.title.is_some() || b.body.is_some() || b.category.is_some() || b.tags.is_some();
+    let c = if touches_content {
+        let current = posts::get_for_edit(&state.db, &caller.user, id).await?;
+        Some(content(
+            b.title.as_deref().unwrap_or(&current.title),
+            b.body.as_deref().unwrap_or(&current.body),
+            b.category.as_deref().unwrap_or(current.category.as_str()),
+            b.tags.as_deref().unwrap_or(&current.tags),
+        )?)
+    } else {
+        None
+    };
+    let post = posts::edit(&state.db, &caller.user, id, version, c, b.published).await.map_err(precondition)?;
+    Ok(with_etag(StatusCode::OK, post))
+}
+
+/// Delete a post.
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not yours, or read-only token", body = crate::handlers::openapi::Problem),
+        (status = 404, description = "No such post", body = crate::handlers::openapi::Problem)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn delete(State(state): State<AppState>, Writer(caller): Writer, Id(id): Id) -> Result<StatusCode> {
+    posts::delete(&state.db, &caller.user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,247 @@
+//! HTTP caching for the API, in one layer:
+//! - a server-side cache of hot public reads (anonymous `GET`s answered 200 with JSON),
+//!   reporting `X-Cache: HIT|MISS`;
+//! - an `ETag` on every JSON `GET` (a handler's own, such as a post's version, wins) and
+//!   `If-None-Match` → 304;
+//! - `Cache-Control`: public responses may sit in shared caches for a minute, anything
+//!   answered to a signed-in caller is private.
+//!
+//! Invalidation is by generation: every write that can change public content bumps a
+//! counter ([`invalidate_on_write`]), and an entry from an older generation is never served.
+//! A read that started before a write cannot store its now-stale answer either, because it
+//! is stored under the generation it started with.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::Response,
+};
+use sha2::{Digest, Sha256};
+
+use super::auth::ResolvedCaller;
+use crate::state::AppState;
+
+pub const PUBLIC: &str = "public, s-maxage=60, stale-while-revalidate=300";
+pub const PRIVATE: &str = "private, no-cache";
+static X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+/// Larger responses are answered but not kept.
+const MAX_ENTRY_BYTES: usize = 1024 * 1024;
+/// Bodies are buffered to compute an ETag up to this size (a full page of long posts fits).
+const MAX_BUFFER_BYTES: usize = 32 * 1024 * 1024;
+
+struct Entry {
+    generation: u64,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// The server-side cache, shared by every request of this process.
+pub struct ResponseCache {
+    entries: moka::sync::Cache<String, Arc<Entry>>,
+    generation: AtomicU64,
+}
+
+impl ResponseCache {
+    pub fn new(ttl: std::time::Duration, max_bytes: u64) -> Self {
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|k: &String, v: &Arc<Entry>| (k.len() + v.body.len() + 256).try_into().unwrap_or(u32::MAX))
+            .time_to_live(ttl)
+            .build();
+        ResponseCache { entries, generation: AtomicU64::new(0) }
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Forgets everything cached so far (public content changed).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries.invalidate_all();
+    }
+
+    fn get(&self, key: &str, generation: u64) -> Option<Arc<Entry>> {
+        self.entries.get(key).filter(|e| e.generation == generation)
+    }
+
+    fn put(&self, key: String, entry: Entry) {
+        // Only if no write happened while this response was being produced.
+        if entry.generation == self.generation() {
+            self.entries.insert(key, Arc::new(entry));
+        }
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+}
+
+fn etag_of(body: &[u8]) -> HeaderValue {
+    let digest = Sha256::digest(body);
+    HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12]))).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// Whether an `If-None-Match` list names `etag` (weak comparison, as RFC 9110 asks for GET).
+pub fn none_match(if_none_match: &str, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let etag = bare(etag);
+    if_none_match.split(',').any(|t| t.trim() == "*" || bare(t) == etag)
+}
+
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return next.run(req).await;
+    }
+    let anonymous = req.extensions().get::<ResolvedCaller>().is_none_or(|c| c.0.is_none());
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let cache = &state.cache;
+    let key = anonymous.then(|| {
+        let version = req.headers().get("accept-version").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let pq = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        format!("{}|{}|{}", req.method(), pq, version)
+    });
+    let generation = cache.generation();
+
+    let (mut res, body) = match key.as_deref().and_then(|k| cache.get(k, generation)) {
+        Some(hit) => {
+            let mut res = Response::new(Body::empty());
+            *res.status_mut() = hit.status;
+            *res.headers_mut() = hit.headers.clone();
+            res.headers_mut().insert(&X_CACHE, HeaderValue::from_static("HIT"));
+            (res, Some(hit.body.clone()))
+        }
+        None => {
+            let res = next.run(req).await;
+            if res.status() != StatusCode::OK || !is_json(res.headers()) {
+                return finish(res, anonymous, if_none_match.as_deref());
+            }
+            let (mut parts, body) = res.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, MAX_BUFFER_BYTES).await else {
+                tracing::error!("response body could not be buffered");
+                let mut res = Response::new(Body::empty());
+                *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                return res;
+            };
+            if !parts.headers.contains_key(header::ETAG) {
+                parts.headers.insert(header::ETAG, etag_of(&bytes));
+            }
+            let storable = parts.headers.get(header::CACHE_CONTROL).is_none_or(|v| {
+                let v = v.as_bytes();
+                !(v.windows(8).any(|w| w == b"no-store") || v.starts_with(b"private"))
+            });
+            if let Some(key) = key.filter(|_| storable && bytes.len() <= MAX_ENTRY_BYTES) {
+                let mut headers = parts.headers.clone();
+                headers.remove(header::CONTENT_LENGTH);
+                for name in ["ratelimit", "ratelimit-policy", "x-ratelimit-limit", "x-ratelimit-remaining"] {
+                    headers.remove(name);
+                }
+                headers.remove("x-ratelimit-reset");
+                headers.remove("x-request-id");
+                cache.put(key, Entry { generation, status: parts.status, headers, body: bytes.clone() });
+                parts.headers.insert(&X_CACHE, HeaderValue::from_static("MISS"));
+            }
+            (Response::from_parts(parts, Body::empty()), Some(bytes))
+        }
+    };
+    if let Some(b) = &body {
+        res.headers_mut().remove(header::CONTENT_LENGTH);
+        *res.body_mut() = Body::from(b.clone());
+    }
+    finish(res, anonymous, if_none_match.as_deref())
+}
+
+/// Sets `Cache-Control` and `Vary`, and turns a matching conditional GET into a 304.
+fn finish(mut res: Response, anonymous: bool, if_none_match: Option<&str>) -> Response {
+    let ok = res.status().is_success();
+    let headers = res.headers_mut();
+    if ok && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(if anonymous { PUBLIC } else { PRIVATE }));
+    }
+    if ok {
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Version, Authorization, Cookie"));
+    }
+    let matched = res.status() == StatusCode::OK
+        && match (if_none_match, res.headers().get(header::ETAG).and_then(|v| v.to_str().ok())) {
+            (Some(inm), Some(etag)) => none_match(inm, etag),
+            _ => false,
+        };
+    if matched {
+        let mut out = Response::new(Body::empty());
+        *out.status_mut() = StatusCode::NOT_MODIFIED;
+        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY, header::LAST_MODIFIED] {
+            if let Some(v) = res.headers().get(&name) {
+                out.headers_mut().insert(name, v.clone());
+            }
+        }
+        for (name, value) in res.headers() {
+            let n = name.as_str();
+            if n.starts_with("ratelimit") || n.starts_with("x-ratelimit") || n == "x-cache" {
+                out.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        return out;
+    }
+    res
+}
+
+/// Server-function endpoints that only read (everything else under `/fn/` may write).
+const READ_ONLY_FNS: [&str; 8] =
+    ["current_user", "list_posts", "get_post", "my_posts", "post_for_edit", "login", "logout", "my_tokens"];
+
+/// Whether a successful request with this method and path may have changed public content.
+pub fn writes_content(method: &Method, path: &str) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    if let Some(name) = path.strip_prefix("/fn/") {
+        return !READ_ONLY_FNS.contains(&name) && !name.contains("token") && name != "register";
+    }
+    if let Some(api) = path.strip_prefix("/api") {
+        // Authentication, tokens and GraphQL (which invalidates on its own mutations) change no public content;
+        // a batch's operations pass through this layer one by one.
+        return !(api.contains("/auth/") || api.contains("/tokens") || api.ends_with("/graphql") || api.ends_with("/batch"));
+    }
+    false
+}
+
+/// Top-level layer: a successful write bumps the cache generation (UI server functions and
+/// the REST API alike), before the response leaves, so the writer's next read is fresh.
+pub async fn invalidate_on_write(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let writes = writes_content(req.method(), req.uri().path());
+    let res = next.run(req).await;
+    if writes && (res.status().is_success() || res.status().is_redirection()) {
+        state.cache.invalidate();
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags() {
+        assert!(none_match("\"a\", \"b\"", "\"b\""));
+        assert!(none_match("W/\"b\"", "\"b\""));
+        assert!(none_match("*", "\"x\""));
+        assert!(!none_match("\"a\"", "\"b\""));
+    }
+
+    #[test]
+    fn only_writes_to_content_invalidate() {
+        assert!(writes_content(&Method::POST, "/fn/add_comment"));
+        assert!(writes_content(&Method::PATCH, "/api/v1/posts/3"));
+        assert!(!writes_content(&Method::POST, "/fn/list_posts"));
+        assert!(!writes_content(&Method::POST, "/api/v1/auth/token"));
+        assert!(!writes_content(&Method::GET, "/api/v1/posts"));
+    }
+}

@@ -1,0 +1,65 @@
+//! The settings page's token manager, over the same service as `/api/v1/tokens`.
+//! A new token's secret is kept in the session until the page shows it once, so the
+//! flow works the same with and without JavaScript (a plain form post redirects back).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::models::{ApiToken, AppError, CreatedToken};
+#[cfg(feature = "ssr")]
+use crate::{error::Error, models::NewTokenRequest, server_fns::ctx::Ctx, services::tokens};
+
+#[cfg(feature = "ssr")]
+const NEW_TOKEN_KEY: &str = "new_token";
+
+/// The token list, and a just-created token's secret (shown once: reading it clears it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenManager {
+    pub tokens: Vec<ApiToken>,
+    pub created: Option<CreatedToken>,
+}
+
+#[server(prefix = "/fn", endpoint = "my_tokens")]
+pub async fn my_tokens() -> Result<TokenManager, AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    let created = cx.session()?.remove::<CreatedToken>(NEW_TOKEN_KEY).await.map_err(|e| cx.fail(Error::from(e)))?;
+    let tokens = tokens::list(&cx.state.db, &user).await.map_err(|e| cx.fail(e))?;
+    Ok(TokenManager { tokens, created })
+}
+
+/// Creates a token; `read`/`write` are checkbox values, `expires_in_days` empty for never.
+#[server(prefix = "/fn", endpoint = "create_token")]
+pub async fn create_token(
+    name: String,
+    read: Option<String>,
+    write: Option<String>,
+    expires_in_days: Option<String>,
+) -> Result<(), AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    let mut scopes = Vec::new();
+    if read.is_some() {
+        scopes.push("read");
+    }
+    if write.is_some() {
+        scopes.push("write");
+    }
+    let days = match expires_in_days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => Some(d.parse::<i64>().map_err(|_| {
+            cx.fail(Error::field("expires_in_days", "Expiry must be a number of days between 1 and 1825."))
+        })?),
+    };
+    let req = NewTokenRequest::parse(&name, &scopes, days).map_err(|e| cx.fail(Error::validation(e)))?;
+    let created = tokens::create_personal(&cx.state.db, &user, req).await.map_err(|e| cx.fail(e))?;
+    cx.session()?.insert(NEW_TOKEN_KEY, created).await.map_err(|e| cx.fail(Error::from(e)))?;
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "revoke_token")]
+pub async fn revoke_token(id: i64) -> Result<(), AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    tokens::revoke(&cx.state.db, &user, id).await.map_err(|e| cx.fail(e))
+}

@@ -1,0 +1,158 @@
+//! Users as an administrator and as themselves manage them: listing, profile changes
+//! (role and plan by admins only) and deletion, each audited in its transaction.
+
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{
+    db::{
+        self,
+        audit::Entry,
+        users::{ProfileChange, UserSort},
+        Db,
+    },
+    error::{Error, Result},
+    models::{AppError, ErrorCode, Plan, Role, User},
+};
+
+/// What an admin asked the user list for (already range-checked by the caller).
+#[derive(Debug, Clone)]
+pub struct UserQuery {
+    pub page: i64,
+    pub limit: i64,
+    pub search: Option<String>,
+    pub sort: UserSort,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Pagination {
+    pub page: i64,
+    pub limit: i64,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    pub data: Vec<User>,
+    pub pagination: Pagination,
+}
+
+fn require_admin(actor: &User) -> Result<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("Only administrators may do this."))
+    }
+}
+
+/// The caller may act on `id` if it is themselves or they are an admin.
+fn require_self_or_admin(actor: &User, id: i64) -> Result<()> {
+    if actor.id == id || actor.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("You may only see and change your own account."))
+    }
+}
+
+/// Admin: a page of users (two queries: the page and the total).
+pub async fn list(db: &Db, actor: &User, q: &UserQuery) -> Result<UserPage> {
+    require_admin(actor)?;
+    let mut conn = db.acquire().await?;
+    let offset = (q.page - 1).saturating_mul(q.limit);
+    let (rows, total) =
+        db::users::list(conn.conn(), q.search.as_deref(), q.sort, q.descending, q.limit, offset).await?;
+    Ok(UserPage {
+        data: rows.into_iter().map(|r| r.into_user()).collect(),
+        pagination: Pagination { page: q.page, limit: q.limit, total, total_pages: (total + q.limit - 1) / q.limit },
+    })
+}
+
+pub async fn get(db: &Db, actor: &User, id: i64) -> Result<User> {
+    require_self_or_admin(actor, id)?;
+    crate::services::accounts::find(db, id).await?.ok_or_else(|| Error::not_found("No such user."))
+}
+
+/// Changes a profile. Only admins may change `role` or `plan`; `expected_version` (from
+/// `If-Match`) makes the write conditional.
+pub async fn update(
+    db: &Db,
+    actor: &User,
+    id: i64,
+    expected_version: Option<i64>,
+    change: ProfileChange,
+) -> Result<User> {
+    require_self_or_admin(actor, id)?;
+    if (change.role.is_some() || change.plan.is_some()) && !actor.is_admin() {
+        return Err(Error::forbidden("Only administrators may change a role or a plan."));
+    }
+    let mut tx = db.begin().await?;
+    let current =
+        db::users::find_by_id(tx.conn(), id).await?.ok_or_else(|| Error::not_found("No such user."))?.into_user();
+    if expected_version.is_some_and(|v| v != current.version) {
+        let mut e = AppError::new(
+            ErrorCode::Conflict,
+            format!("This account changed after you loaded it (now version {}).", current.version),
+        );
+        e.current_version = Some(current.version);
+        return Err(Error::App(e));
+    }
+    let row = db::users::update_profile(tx.conn(), id, Some(current.version), &change, Utc::now())
+        .await?
+        .ok_or_else(|| Error::App(AppError::conflict("This account changed at the same moment; try again.")))?;
+    let mut fields = Vec::new();
+    for (name, set) in [
+        ("name", change.name.is_some()),
+        ("avatar_url", change.avatar_url.is_some()),
+        ("github_repo", change.github_repo.is_some()),
+        ("role", change.role.is_some()),
+        ("plan", change.plan.is_some()),
+    ] {
+        if set {
+            fields.push(name);
+        }
+    }
+    let detail = json!({ "fields": fields, "role": change.role.map(Role::as_str), "plan": change.plan.map(Plan::as_str) });
+    audit(&mut tx, actor, "user.update", id, &detail).await?;
+    tx.commit().await?;
+    Ok(row.into_user())
+}
+
+/// Deletes an account and everything it owns (posts, comments, tokens cascade).
+pub async fn delete(db: &Db, actor: &User, id: i64) -> Result<()> {
+    require_self_or_admin(actor, id)?;
+    let mut tx = db.begin().await?;
+    let row = db::users::find_by_id(tx.conn(), id).await?.ok_or_else(|| Error::not_found("No such user."))?;
+    audit(&mut tx, actor, "user.delete", id, &json!({ "email": row.email })).await?;
+    db::users::delete(tx.conn(), id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn audit(tx: &mut db::Tx, actor: &User, action: &str, id: i64, detail: &serde_json::Value) -> Result<()> {
+    // A user deleting themselves leaves no actor row behind; the entry keeps the id in its detail.
+    let entry = Entry { actor_id: Some(actor.id), action, entity_type: "user", entity_id: id, detail, now: Utc::now() };
+    db::audit::append(tx.conn(), &entry).await?;
+    Ok(())
+}
+
+/// Admin: creates an account with a role.
+pub async fn create(
+    db: &Db,
+    actor: &User,
+    account: crate::models::validation::NewAccount,
+    role: Role,
+    plan: Option<Plan>,
+) -> Result<User> {
+    require_admin(actor)?;
+    let user = crate::services::accounts::register(db, account, role).await?;
+    match plan {
+        Some(p) if p != user.plan => {
+            let change = ProfileChange { plan: Some(p), ..Default::default() };
+            update(db, actor, user.id, None, change).await
+        }
+        _ => Ok(user),
+    }
+}

@@ -1,0 +1,124 @@
+//! `/settings`: the account, and personal access tokens for the API (create: the secret
+//! is shown once; revoke). Forms are server actions and work without JavaScript.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    models::{ApiToken, User},
+    server_fns::tokens::{my_tokens, CreateToken, RevokeToken},
+    ui::components::{
+        forms::{FieldError, FormError},
+        guard::RequireUser,
+    },
+};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Settings"/>
+        <RequireUser view=|user| view! { <Settings user/> }/>
+    }
+}
+
+#[component]
+fn Settings(user: User) -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let manager = Resource::new(move || (create.version().get(), revoke.version().get()), |_| my_tokens());
+    let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
+
+    view! {
+        <section class="card">
+            <h1>"Settings"</h1>
+            <dl class="facts">
+                <dt>"Name"</dt><dd>{user.name.clone()}</dd>
+                <dt>"Email"</dt><dd>{user.email.clone()}</dd>
+                <dt>"Plan"</dt><dd data-testid="plan">{user.plan.as_str()}</dd>
+            </dl>
+        </section>
+        <section class="card" aria-labelledby="tokens-heading">
+            <h2 id="tokens-heading">"API tokens"</h2>
+            <p class="muted">
+                "Personal access tokens let programs use the "
+                <a href="/api/docs">"REST API"</a>
+                " as you. Send one as " <code>"Authorization: Bearer <token>"</code> "."
+            </p>
+            <FormError error=revoke_error/>
+            <Suspense fallback=|| view! { <p class="muted">"Loading your tokens…"</p> }>
+                {move || Suspend::new(async move {
+                    match manager.await {
+                        Ok(m) => view! {
+                            {m.created.map(|c| view! {
+                                <div class="notice" role="status" data-testid="new-token">
+                                    <p><strong>"Copy your new token “" {c.info.name.clone()} "” now."</strong> " It will not be shown again."</p>
+                                    <code class="secret" data-testid="new-token-secret">{c.token.clone()}</code>
+                                </div>
+                            })}
+                            <TokenTable tokens=m.tokens revoke/>
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <h3>"New token"</h3>
+            <ActionForm action=create attr:class="stack" attr:data-testid="new-token-form">
+                <FormError error=Signal::derive(move || create_error.get().filter(|e| e.errors.is_empty()))/>
+                <label>"Name" <input type="text" name="name" required maxlength="100" placeholder="CI deploys"/></label>
+                <FieldError error=create_error field="name"/>
+                <fieldset class="inline">
+                    <legend>"Scopes"</legend>
+                    <label><input type="checkbox" name="read" value="on" checked/> " read"</label>
+                    <label><input type="checkbox" name="write" value="on"/> " write"</label>
+                </fieldset>
+                <FieldError error=create_error field="scopes"/>
+                <label>"Expires"
+                    <select name="expires_in_days">
+                        <option value="30">"in 30 days"</option>
+                        <option value="90" selected>"in 90 days"</option>
+                        <option value="365">"in a year"</option>
+                        <option value="">"never"</option>
+                    </select>
+                </label>
+                <FieldError error=create_error field="expires_in_days"/>
+                <button type="submit" disabled=move || create.pending().get()>"Create token"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn TokenTable(tokens: Vec<ApiToken>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p class="muted" data-testid="no-tokens">"No tokens yet."</p> }.into_any();
+    }
+    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>, none: &'static str| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| none.to_string())
+    };
+    view! {
+        <table class="tokens" data-testid="token-table">
+            <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
+            <tbody>
+                {tokens.into_iter().map(|t| {
+                    let id = t.id;
+                    view! {
+                        <tr data-token-id=id>
+                            <td>{t.name.clone()}</td>
+                            <td>{t.scopes.join(", ")}</td>
+                            <td>{fmt(t.expires_at, "never")}</td>
+                            <td>{fmt(t.last_used_at, "never")}</td>
+                            <td>
+                                <ActionForm action=revoke attr:class="inline-form">
+                                    <input type="hidden" name="id" value=id/>
+                                    <button type="submit" class="link-button danger" disabled=move || revoke.pending().get()>"Revoke"</button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

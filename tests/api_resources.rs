@@ -1,0 +1,426 @@
+//! The REST API's resources through the real router, on SQLite and PostgreSQL: posts
+//! (cursor pages, filters, ETags and conditional writes), comments, likes, tags, users,
+//! personal access tokens and uploads.
+
+mod common;
+
+use std::collections::HashSet;
+
+use axum::{
+    body::Body,
+    http::{Method, StatusCode},
+};
+use common::{admin_with_token, user_with_token, RequestSpec, TestApp};
+use serde_json::{json, Value};
+
+async fn new_post(app: &TestApp, token: &str, title: &str, tags: &[&str], publish: bool) -> Value {
+    let res = app
+        .client()
+        .api(
+            Method::POST,
+            "/api/v1/posts",
+            Some(token),
+            Some(json!({"title": title, "body": format!("Body of {title}"), "category": "tech", "tags": tags, "published": publish})),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    res.json()
+}
+
+/// Lifts the free plan's limit of three published posts for `user` (an admin's PATCH).
+async fn make_pro(app: &TestApp, admin_token: &str, user: &Value) {
+    let res = app
+        .client()
+        .api(Method::PATCH, &format!("/api/v1/users/{}", user["id"]), Some(admin_token), Some(json!({"plan": "pro"})), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["plan"], "pro");
+}
+
+async fn a_post_has_an_etag_and_writes_need_if_match(app: TestApp) {
+    let (_, token) = user_with_token(&app, "writer@example.com").await;
+    let mut c = app.client();
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&token),
+            Some(json!({"title": "Hello API", "body": "Some *Markdown*", "category": "tech", "tags": ["Rust", "web"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let post = res.json();
+    let id = post["id"].as_i64().unwrap();
+    assert_eq!(res.header("etag"), Some("\"1\""));
+    assert_eq!(res.header("location").unwrap(), format!("/api/v1/posts/{id}"));
+    assert_eq!(post["slug"], "hello-api");
+    assert_eq!(post["tags"], json!(["rust", "web"]));
+    assert_eq!(post["published"], false);
+
+    // A draft is invisible to others, visible to its author (privately cached).
+    let path = format!("/api/v1/posts/{id}");
+    app.client().get(&path).await.problem(404, "NOT_FOUND");
+    let mine = c.api(Method::GET, &path, Some(&token), None, &[]).await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert_eq!(mine.header("cache-control"), Some("private, no-cache"));
+    let not_modified = c.api(Method::GET, &path, Some(&token), None, &[("if-none-match", "\"1\"")]).await;
+    assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
+    assert!(not_modified.body.is_empty());
+    assert_eq!(not_modified.header("etag"), Some("\"1\""));
+
+    // PATCH without If-Match: 428. With a stale one: 412 naming the current version.
+    let patch = json!({"title": "Hello again"});
+    c.api(Method::PATCH, &path, Some(&token), Some(patch.clone()), &[]).await.problem(428, "PRECONDITION_REQUIRED");
+    let stale = c.api(Method::PATCH, &path, Some(&token), Some(patch.clone()), &[("if-match", "\"0\"")]).await;
+    assert_eq!(stale.problem(412, "PRECONDITION_FAILED")["current_version"], 1);
+    let ok = c.api(Method::PATCH, &path, Some(&token), Some(patch), &[("if-match", "\"1\"")]).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(ok.header("etag"), Some("\"2\""));
+    assert_eq!(ok.json()["title"], "Hello again");
+    assert_eq!(ok.json()["body"], "Some *Markdown*", "PATCH keeps fields it was not given");
+
+    // PUT replaces the content and may publish in the same step.
+    let put = json!({"title": "Replaced", "body": "New body", "category": "business", "published": true});
+    c.api(Method::PUT, &path, Some(&token), Some(put.clone()), &[("if-match", "\"1\"")]).await.problem(412, "PRECONDITION_FAILED");
+    let replaced = c.api(Method::PUT, &path, Some(&token), Some(put), &[("if-match", "W/\"2\"")]).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text());
+    let body = replaced.json();
+    assert_eq!((body["category"].as_str(), body["published"].as_bool(), body["tags"].as_array().map(Vec::len)), (Some("business"), Some(true), Some(0)));
+
+    // Now public: anyone reads it, and it may be cached publicly.
+    let public = app.client().get(&path).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert_eq!(public.header("cache-control"), Some("public, s-maxage=60, stale-while-revalidate=300"));
+    let etag = public.header("etag").unwrap().to_string();
+    let again = app.client().api(Method::GET, &path, None, None, &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+    // Someone else may read but not change it.
+    let (_, other) = user_with_token(&app, "other@example.com").await;
+    let res = app.client().api(Method::PATCH, &path, Some(&other), Some(json!({"title": "Mine"})), &[("if-match", &etag)]).await;
+    res.problem(403, "FORBIDDEN");
+    app.client().api(Method::DELETE, &path, Some(&other), None, &[]).await.problem(403, "FORBIDDEN");
+
+    let gone = c.api(Method::DELETE, &path, Some(&token), None, &[]).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    app.client().get(&path).await.problem(404, "NOT_FOUND");
+    app.client().get("/api/v1/posts/abc").await.problem(400, "BAD_REQUEST");
+}
+
+async fn a_cursor_walk_visits_every_post_once(app: TestApp) {
+    let (user, token) = user_with_token(&app, "prolific@example.com").await;
+    let (_, admin) = admin_with_token(&app, "admin@example.com").await;
+    make_pro(&app, &admin, &user).await;
+    let mut created = HashSet::new();
+    for i in 0..25 {
+        created.insert(new_post(&app, &token, &format!("Post number {i}"), &[], true).await["id"].as_i64().unwrap());
+    }
+    new_post(&app, &token, "A draft", &[], false).await;
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/posts?limit=10&cursor={c}"),
+            None => "/api/v1/posts?limit=10".to_string(),
+        };
+        let page = app.client().get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        let body = page.json();
+        pages += 1;
+        let ids: Vec<i64> = body["data"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+        seen.extend(ids);
+        match body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+        assert!(pages < 10, "the walk must end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 25, "no duplicates, no gaps");
+    assert_eq!(seen.iter().copied().collect::<HashSet<_>>(), created);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted, "newest first");
+
+    // The v2 envelope over the same data.
+    let v2 = app.client().get("/api/v2/posts?limit=20").await.json();
+    assert_eq!(v2["items"].as_array().unwrap().len(), 20);
+    assert_eq!(v2["page_info"]["has_more"], true);
+    assert!(v2["page_info"]["next_cursor"].is_string());
+
+    // The author's drafts, only for them.
+    app.client().get("/api/v1/posts?status=draft").await.problem(401, "UNAUTHORIZED");
+    let drafts = app.client().api(Method::GET, "/api/v1/posts?status=draft", Some(&token), None, &[]).await.json();
+    assert_eq!(drafts["data"].as_array().unwrap().len(), 1);
+    assert_eq!(drafts["data"][0]["title"], "A draft");
+    let (_, stranger) = user_with_token(&app, "stranger@example.com").await;
+    let none = app.client().api(Method::GET, "/api/v1/posts?status=draft", Some(&stranger), None, &[]).await.json();
+    assert_eq!(none["data"], json!([]));
+}
+
+async fn lists_filter_by_tags_category_author_and_text(app: TestApp) {
+    let (ann, ann_token) = user_with_token(&app, "ann@example.com").await;
+    let (_, bob_token) = user_with_token(&app, "bob@example.com").await;
+    new_post(&app, &ann_token, "Only a", &["a"], true).await;
+    let both = new_post(&app, &ann_token, "Both tags about ferrets", &["a", "b"], true).await;
+    new_post(&app, &bob_token, "Only b", &["b"], true).await;
+
+    let titles = |v: Value| -> Vec<String> {
+        v["data"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()).collect()
+    };
+    let mut c = app.client();
+    assert_eq!(titles(c.get("/api/v1/posts?tag=a&tag=b").await.json()), ["Both tags about ferrets"]);
+    assert_eq!(titles(c.get("/api/v1/posts?tag=a").await.json()).len(), 2);
+    assert_eq!(titles(c.get(&format!("/api/v1/posts?author={}", ann["id"])).await.json()).len(), 2);
+    assert_eq!(titles(c.get("/api/v1/posts?q=ferrets").await.json()), ["Both tags about ferrets"]);
+    assert_eq!(titles(c.get("/api/v1/posts?category=business").await.json()).len(), 0);
+    assert_eq!(titles(c.get("/api/v1/posts?q=ferrets&tag=b").await.json()).len(), 1);
+
+    // Tags with counts of published posts.
+    let tags = c.get("/api/v1/tags").await.json();
+    assert_eq!(tags["data"], json!([{"name": "a", "posts": 2}, {"name": "b", "posts": 2}]));
+
+    // Bad query values are 400s that name the problem.
+    for bad in [
+        "/api/v1/posts?limit=0",
+        "/api/v1/posts?limit=101",
+        "/api/v1/posts?limit=ten",
+        "/api/v1/posts?cursor=not-a-cursor",
+        "/api/v1/posts?category=cooking",
+        "/api/v1/posts?author=-1",
+        "/api/v1/posts?status=deleted",
+    ] {
+        c.get(bad).await.problem(400, "BAD_REQUEST");
+    }
+    let _ = both;
+}
+
+async fn comments_and_likes(app: TestApp) {
+    let (_, author) = user_with_token(&app, "author@example.com").await;
+    let (_, reader) = user_with_token(&app, "reader@example.com").await;
+    let post = new_post(&app, &author, "Discuss", &[], true).await;
+    let id = post["id"].as_i64().unwrap();
+    let mut c = app.client();
+
+    let res = c.api(Method::POST, &format!("/api/v1/posts/{id}/comments"), Some(&reader), Some(json!({"body": "  First!  "})), &[]).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let comment = res.json();
+    assert_eq!(comment["body"], "First!");
+    c.api(Method::POST, &format!("/api/v1/posts/{id}/comments"), Some(&reader), Some(json!({"body": " "})), &[])
+        .await
+        .problem(422, "VALIDATION_ERROR");
+    c.api(Method::POST, &format!("/api/v1/posts/{id}/comments"), None, Some(json!({"body": "anon"})), &[])
+        .await
+        .problem(401, "UNAUTHORIZED");
+    let list = c.get(&format!("/api/v1/posts/{id}/comments")).await.json();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    c.get("/api/v1/posts/999999/comments").await.problem(404, "NOT_FOUND");
+
+    // Likes are idempotent both ways.
+    let like = format!("/api/v1/posts/{id}/like");
+    for _ in 0..2 {
+        let res = c.api(Method::PUT, &like, Some(&reader), None, &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        assert_eq!(res.json(), json!({"likes": 1, "comments": 1, "liked_by_me": true}));
+    }
+    for _ in 0..2 {
+        let res = c.api(Method::DELETE, &like, Some(&reader), None, &[]).await;
+        assert_eq!(res.json()["likes"], 0);
+    }
+
+    // Only the comment's author (or an admin) deletes it.
+    let cpath = format!("/api/v1/comments/{}", comment["id"]);
+    c.api(Method::DELETE, &cpath, Some(&author), None, &[]).await.problem(403, "FORBIDDEN");
+    assert_eq!(c.api(Method::DELETE, &cpath, Some(&reader), None, &[]).await.status, StatusCode::NO_CONTENT);
+    c.api(Method::DELETE, &cpath, Some(&reader), None, &[]).await.problem(404, "NOT_FOUND");
+}
+
+async fn users_are_listed_by_admins_and_changed_by_themselves(app: TestApp) {
+    let (admin, admin_token) = admin_with_token(&app, "root@example.com").await;
+    let (me, token) = user_with_token(&app, "zed@example.com").await;
+    for (email, name) in [("amy@example.com", "Amy"), ("bea@example.com", "Bea"), ("cy@example.com", "Cy")] {
+        common::register(&app, email, name, "password123").await;
+    }
+    let mut c = app.client();
+    c.api(Method::GET, "/api/v1/users", Some(&token), None, &[]).await.problem(403, "FORBIDDEN");
+    let page = c.api(Method::GET, "/api/v1/users?limit=2&page=2&sort=name&order=asc", Some(&admin_token), None, &[]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let body = page.json();
+    assert_eq!(body["pagination"], json!({"page": 2, "limit": 2, "total": 5, "total_pages": 3}));
+    let names: Vec<&str> = body["data"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Bea", "Cy"]);
+    assert!(body["data"][0].get("password_hash").is_none());
+    let found = c.api(Method::GET, "/api/v1/users?search=BEA", Some(&admin_token), None, &[]).await.json();
+    assert_eq!(found["pagination"]["total"], 1);
+    for bad in ["?page=0", "?page=-1", "?limit=0", "?sort=password", "?order=sideways"] {
+        c.api(Method::GET, &format!("/api/v1/users{bad}"), Some(&admin_token), None, &[]).await.problem(400, "BAD_REQUEST");
+    }
+
+    // Themselves: read and change the profile, but not the role or plan.
+    let mine = format!("/api/v1/users/{}", me["id"]);
+    assert_eq!(c.api(Method::GET, &mine, Some(&token), None, &[]).await.status, StatusCode::OK);
+    c.api(Method::GET, &format!("/api/v1/users/{}", admin["id"]), Some(&token), None, &[]).await.problem(403, "FORBIDDEN");
+    let changed = c
+        .api(Method::PATCH, &mine, Some(&token), Some(json!({"name": "Zed Z", "github_repo": "Quire/Releases", "avatar_url": "https://img.test/z.png"})), &[])
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    assert_eq!(changed.json()["github_repo"], "quire/releases");
+    let bad = c.api(Method::PATCH, &mine, Some(&token), Some(json!({"avatar_url": "javascript:alert(1)", "github_repo": "nope"})), &[]).await;
+    assert_eq!(bad.problem(422, "VALIDATION_ERROR")["errors"].as_array().unwrap().len(), 2);
+    c.api(Method::PATCH, &mine, Some(&token), Some(json!({"role": "admin"})), &[]).await.problem(403, "FORBIDDEN");
+    c.api(Method::PATCH, &mine, Some(&token), Some(json!({"name": "x", "password_hash": "y"})), &[]).await.problem(400, "BAD_REQUEST");
+    let stale = c.api(Method::PATCH, &mine, Some(&token), Some(json!({"name": "Late"})), &[("if-match", "\"1\"")]).await;
+    assert_eq!(stale.problem(412, "PRECONDITION_FAILED")["current_version"], 2);
+    let cleared = c.api(Method::PATCH, &mine, Some(&token), Some(json!({"avatar_url": null})), &[]).await.json();
+    assert_eq!(cleared["avatar_url"], Value::Null);
+
+    // An admin changes roles and creates accounts.
+    let promoted = c.api(Method::PATCH, &mine, Some(&admin_token), Some(json!({"role": "admin"})), &[]).await;
+    assert_eq!(promoted.json()["role"], "admin");
+    let created = c
+        .api(Method::POST, "/api/v1/users", Some(&admin_token), Some(json!({"email": "new@example.com", "name": "New", "password": "password123", "plan": "pro"})), &[])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["plan"], "pro");
+
+    // Deleting yourself ends your tokens too.
+    assert_eq!(c.api(Method::DELETE, &mine, Some(&token), None, &[]).await.status, StatusCode::NO_CONTENT);
+    c.api(Method::GET, "/api/v1/me", Some(&token), None, &[]).await.problem(401, "UNAUTHORIZED");
+}
+
+async fn personal_tokens_are_managed_from_a_session(app: TestApp) {
+    common::register(&app, "pat@example.com", "Pat", "password123").await;
+    let mut browser = app.client();
+    let login = browser.call_fn("/fn/login", &[("email", "pat@example.com"), ("password", "password123"), ("next", "/")]).await;
+    assert!(login.status.is_success() || login.status.is_redirection(), "{}", login.text());
+    assert!(browser.cookie.is_some());
+
+    let created = browser
+        .api(Method::POST, "/api/v1/tokens", None, Some(json!({"name": "CI", "scopes": ["read"], "expires_in_days": 30})), &[])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let body = created.json();
+    let secret = body["token"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("qrt_"));
+    assert_eq!(body["scopes"], json!(["read"]));
+    assert!(body["expires_at"].is_string());
+    browser
+        .api(Method::POST, "/api/v1/tokens", None, Some(json!({"name": "", "scopes": ["admin"]})), &[])
+        .await
+        .problem(422, "VALIDATION_ERROR");
+
+    // The read-only token reads but cannot write, and cannot manage tokens.
+    let mut api = app.client();
+    assert_eq!(api.api(Method::GET, "/api/v1/me", Some(&secret), None, &[]).await.status, StatusCode::OK);
+    api.api(Method::POST, "/api/v1/posts", Some(&secret), Some(json!({"title": "t", "body": "b", "category": "tech"})), &[])
+        .await
+        .problem(403, "FORBIDDEN");
+    api.api(Method::GET, "/api/v1/tokens", Some(&secret), None, &[]).await.problem(403, "FORBIDDEN");
+
+    // The list never shows secrets, and records use.
+    let mut listed = Value::Null;
+    for _ in 0..50 {
+        listed = browser.api(Method::GET, "/api/v1/tokens", None, None, &[]).await.json();
+        if listed["data"][0]["last_used_at"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert!(listed["data"][0].get("token").is_none());
+    assert!(listed["data"][0]["last_used_at"].is_string(), "{listed}");
+
+    let id = body["id"].as_i64().unwrap();
+    assert_eq!(browser.api(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, None, &[]).await.status, StatusCode::NO_CONTENT);
+    browser.api(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, None, &[]).await.problem(404, "NOT_FOUND");
+    api.api(Method::GET, "/api/v1/me", Some(&secret), None, &[]).await.problem(401, "UNAUTHORIZED");
+}
+
+fn multipart(field: &str, filename: &str, declared: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "quire-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {declared}\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A valid 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+async fn upload(app: &TestApp, token: &str, ct: String, body: Vec<u8>) -> common::TestResponse {
+    app.client()
+        .request(RequestSpec {
+            method: Method::POST,
+            path: "/api/v1/uploads".into(),
+            headers: vec![("authorization".into(), format!("Bearer {token}")), ("content-type".into(), ct)],
+            body: Body::from(body),
+        })
+        .await
+}
+
+async fn uploads_are_judged_by_content_and_served_immutable(app: TestApp) {
+    let (_, token) = user_with_token(&app, "photo@example.com").await;
+    let (ct, body) = multipart("file", "dot.png", "image/png", PNG);
+    let res = upload(&app, &token, ct, body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let up = res.json();
+    assert_eq!(up["content_type"], "image/png");
+    assert_eq!(up["size"], PNG.len());
+    let url = up["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("/uploads/") && url.ends_with(".png"));
+
+    let served = app.client().get(&url).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.header("content-type"), Some("image/png"));
+    assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(served.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(served.body, PNG);
+
+    // The same bytes again: the same content-addressed file.
+    let (ct, body) = multipart("file", "again.png", "image/png", PNG);
+    assert_eq!(upload(&app, &token, ct, body).await.json()["url"], url.as_str());
+
+    // Text that claims to be a PNG is refused, and nothing is left behind.
+    let (ct, body) = multipart("file", "evil.png", "image/png", b"<script>alert('I am not a picture')</script>");
+    upload(&app, &token, ct, body).await.problem(415, "UNSUPPORTED_MEDIA_TYPE");
+    let (ct, body) = multipart("other", "dot.png", "image/png", PNG);
+    upload(&app, &token, ct, body).await.problem(422, "VALIDATION_ERROR");
+    let mut big = PNG.to_vec();
+    big.resize(10 * 1024 * 1024 + 10, 0);
+    let (ct, body) = multipart("file", "big.png", "image/png", &big);
+    upload(&app, &token, ct, body).await.problem(413, "PAYLOAD_TOO_LARGE");
+    let leftovers: Vec<_> = std::fs::read_dir(&app.state.config.upload_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".upload-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files are removed");
+
+    app.client().get("/uploads/../../etc/passwd").await;
+    let traversal = app.client().get("/uploads/..%2F..%2Fquire.db").await;
+    assert_eq!(traversal.status, StatusCode::NOT_FOUND);
+    app.client().api(Method::POST, "/api/v1/uploads", Some(&token), Some(json!({})), &[]).await.problem(415, "UNSUPPORTED_MEDIA_TYPE");
+}
+
+on_both_databases!(
+    a_post_has_an_etag_and_writes_need_if_match,
+    a_cursor_walk_visits_every_post_once,
+    lists_filter_by_tags_category_author_and_text,
+    comments_and_likes,
+    users_are_listed_by_admins_and_changed_by_themselves,
+    personal_tokens_are_managed_from_a_session,
+    uploads_are_judged_by_content_and_served_immutable,
+);
