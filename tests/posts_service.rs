@@ -233,7 +233,7 @@ mod listing {
         assert_eq!(pages, 3);
 
         let rust =
-            posts::list_published(app.db(), &ListFilter { tag: Some("rust".into()), ..Default::default() }, None, 50)
+            posts::list_published(app.db(), &ListFilter { tags: vec!["rust".into()], ..Default::default() }, None, 50)
                 .await
                 .unwrap();
         assert_eq!(rust.items.len(), 3);

@@ -174,9 +174,12 @@ impl Db {
         })
     }
 
+    /// Begins a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT
+    /// when another connection committed in between, and no busy timeout can save it.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

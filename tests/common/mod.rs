@@ -63,7 +63,14 @@ fn test_config(database_url: String, data_dir: std::path::PathBuf, extra: &[(&st
     vars.insert("DATABASE_URL".to_string(), database_url);
     vars.insert("QUIRE_DATA_DIR".to_string(), data_dir.display().to_string());
     vars.insert("QUIRE_DB_MAX_CONNECTIONS".to_string(), "4".to_string());
-    Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid")
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration is valid");
+    // QUIRE_TEST_LOG=debug (say) shows the server's logs while a test runs.
+    if let Ok(filter) = std::env::var("QUIRE_TEST_LOG") {
+        let mut c = config.clone();
+        c.log_filter = filter;
+        quire::telemetry::init(&c);
+    }
+    config
 }
 
 fn test_leptos_options() -> LeptosOptions {
