@@ -158,7 +158,9 @@ impl Config {
         }
 
         let cors_origins: Vec<String> = get("QUIRE_CORS_ORIGINS")
-            .map(|v| v.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect())
+            .map(|v| {
+                v.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect()
+            })
             .unwrap_or_default();
         if let Some(bad) = cors_origins.iter().find(|o| {
             let host = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://"));

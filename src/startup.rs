@@ -103,6 +103,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = state.db.clone();
 
     let cleanup = tokio::spawn(SessionStore::new(&db).continuously_delete_expired(Duration::from_secs(3600)));
+    let purge = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                match crate::services::idempotency::purge(&db).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "expired idempotency keys purged"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
+                }
+            }
+        }
+    });
+    let stop = shutdown_signal();
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -112,7 +127,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = tx.send(());
     });
@@ -125,28 +140,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("grace period over; dropping remaining connections"),
     }
     cleanup.abort();
+    purge.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (before the
+/// listener opens), so a signal that arrives early still means a graceful stop.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = int.recv() => {},
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -51,21 +51,42 @@ async fn idempotency_keys_replay_refuse_and_wait(app: TestApp) {
     let scope = format!("user:{}", user["id"]);
     let claimed = quire::services::idempotency::begin(app.db(), &scope, "slow-key", "fingerprint").await.unwrap();
     assert_eq!(claimed, quire::services::idempotency::Begin::Proceed);
-    let busy = c.api(Method::POST, "/api/v1/posts", Some(&token), Some(post_body("Busy")), &[("idempotency-key", "slow-key")]).await;
+    let busy = c
+        .api(Method::POST, "/api/v1/posts", Some(&token), Some(post_body("Busy")), &[("idempotency-key", "slow-key")])
+        .await;
     busy.problem(409, "CONFLICT");
 
     // A failed attempt releases its key, so a corrected retry may use it.
-    let bad = c.api(Method::POST, "/api/v1/posts", Some(&token), Some(json!({"title": "", "body": "b", "category": "tech"})), &[("idempotency-key", "fix-me")]).await;
+    let bad = c
+        .api(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&token),
+            Some(json!({"title": "", "body": "b", "category": "tech"})),
+            &[("idempotency-key", "fix-me")],
+        )
+        .await;
     bad.problem(422, "VALIDATION_ERROR");
-    let fixed = c.api(Method::POST, "/api/v1/posts", Some(&token), Some(json!({"title": "Fixed", "body": "b", "category": "tech"})), &[("idempotency-key", "fix-me")]).await;
+    let fixed = c
+        .api(
+            Method::POST,
+            "/api/v1/posts",
+            Some(&token),
+            Some(json!({"title": "Fixed", "body": "b", "category": "tech"})),
+            &[("idempotency-key", "fix-me")],
+        )
+        .await;
     assert_eq!(fixed.status, StatusCode::CREATED, "{}", fixed.text());
 
-    c.api(Method::POST, "/api/v1/posts", Some(&token), Some(post_body("x")), &[("idempotency-key", "")]).await.problem(400, "BAD_REQUEST");
+    c.api(Method::POST, "/api/v1/posts", Some(&token), Some(post_body("x")), &[("idempotency-key", "")])
+        .await
+        .problem(400, "BAD_REQUEST");
 }
 
 async fn hot_public_reads_are_cached_until_a_write(app: TestApp) {
     let (_, token) = user_with_token(&app, "cache@example.com").await;
-    let created = app.client().api(Method::POST, "/api/v1/posts", Some(&token), Some(post_body("Cached")), &[]).await.json();
+    let created =
+        app.client().api(Method::POST, "/api/v1/posts", Some(&token), Some(post_body("Cached")), &[]).await.json();
     let mut anon = app.client();
     let first = anon.get("/api/v1/posts?limit=5").await;
     assert_eq!(first.header("x-cache"), Some("MISS"));
@@ -80,7 +101,10 @@ async fn hot_public_reads_are_cached_until_a_write(app: TestApp) {
 
     // A comment is a write that changes public content: the next read is fresh.
     let id = created["id"].as_i64().unwrap();
-    let res = app.client().api(Method::POST, &format!("/api/v1/posts/{id}/comments"), Some(&token), Some(json!({"body": "hi"})), &[]).await;
+    let res = app
+        .client()
+        .api(Method::POST, &format!("/api/v1/posts/{id}/comments"), Some(&token), Some(json!({"body": "hi"})), &[])
+        .await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(anon.get("/api/v1/posts?limit=5").await.header("x-cache"), Some("MISS"));
     assert_eq!(anon.get("/api/v1/posts?limit=5").await.header("x-cache"), Some("HIT"));
@@ -88,7 +112,13 @@ async fn hot_public_reads_are_cached_until_a_write(app: TestApp) {
     // An edit through the API, too; the fresh answer shows it.
     let res = app
         .client()
-        .api(Method::PATCH, &format!("/api/v1/posts/{id}"), Some(&token), Some(json!({"title": "Renamed"})), &[("if-match", "\"2\"")])
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/posts/{id}"),
+            Some(&token),
+            Some(json!({"title": "Renamed"})),
+            &[("if-match", "\"2\"")],
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     let fresh = anon.get("/api/v1/posts?limit=5").await;
@@ -133,10 +163,12 @@ async fn rate_limited(app: TestApp) {
 }
 
 async fn rate_limit_on_sqlite() {
-    rate_limited(TestApp::sqlite_with(&[("QUIRE_RATE_LIMIT_AUTH", "10"), ("QUIRE_RATE_LIMIT_ANON", "1000")]).await).await
+    rate_limited(TestApp::sqlite_with(&[("QUIRE_RATE_LIMIT_AUTH", "10"), ("QUIRE_RATE_LIMIT_ANON", "1000")]).await)
+        .await
 }
 async fn rate_limit_on_postgres() {
-    rate_limited(TestApp::postgres_with(&[("QUIRE_RATE_LIMIT_AUTH", "10"), ("QUIRE_RATE_LIMIT_ANON", "1000")]).await).await
+    rate_limited(TestApp::postgres_with(&[("QUIRE_RATE_LIMIT_AUTH", "10"), ("QUIRE_RATE_LIMIT_ANON", "1000")]).await)
+        .await
 }
 #[tokio::test]
 async fn the_eleventh_auth_request_in_a_minute_is_429_sqlite() {
@@ -186,7 +218,8 @@ async fn cors(app: TestApp) {
 
 #[tokio::test]
 async fn preflight_from_allowed_and_refused_origins_sqlite() {
-    cors(TestApp::sqlite_with(&[("QUIRE_CORS_ORIGINS", "https://app.example.com, https://admin.example.com")]).await).await
+    cors(TestApp::sqlite_with(&[("QUIRE_CORS_ORIGINS", "https://app.example.com, https://admin.example.com")]).await)
+        .await
 }
 #[tokio::test]
 async fn preflight_from_allowed_and_refused_origins_postgres() {
@@ -201,7 +234,8 @@ async fn versions_coexist(app: TestApp) {
     assert_eq!(latest.header("api-version"), Some("2"));
     let v1 = c.api(Method::GET, "/api/posts", None, None, &[("accept-version", "1")]).await;
     assert!(v1.json().get("data").is_some());
-    assert!(c.get("/api/v1/posts").await.json().get("data").is_some());
+    let v1_direct = c.get("/api/v1/posts").await;
+    assert!(v1_direct.json().get("data").is_some(), "{}", v1_direct.text());
     assert!(c.get("/api/v2/posts").await.json().get("page_info").is_some());
     assert_eq!(c.get("/api/health").await.status, StatusCode::OK, "other resources exist in every version");
     c.api(Method::GET, "/api/posts", None, None, &[("accept-version", "7")]).await.problem(400, "BAD_REQUEST");
@@ -253,14 +287,19 @@ async fn batches_run_through_the_router_as_the_caller(app: TestApp) {
     assert_eq!(results[4]["body"]["data"][0]["title"], "From a batch");
 
     let many: Vec<Value> = (0..11).map(|_| json!({"method": "GET", "path": "/api/v1/me"})).collect();
-    c.api(Method::POST, "/api/v1/batch", Some(&token), Some(json!({"operations": many})), &[]).await.problem(400, "BAD_REQUEST");
-    c.api(Method::POST, "/api/v1/batch", Some(&token), Some(json!({"operations": []})), &[]).await.problem(400, "BAD_REQUEST");
+    c.api(Method::POST, "/api/v1/batch", Some(&token), Some(json!({"operations": many})), &[])
+        .await
+        .problem(400, "BAD_REQUEST");
+    c.api(Method::POST, "/api/v1/batch", Some(&token), Some(json!({"operations": []})), &[])
+        .await
+        .problem(400, "BAD_REQUEST");
     let nested = json!({"operations": [{"method": "POST", "path": "/api/v1/batch", "body": {"operations": []}}]});
     let refused = c.api(Method::POST, "/api/v1/batch", Some(&token), Some(nested), &[]).await;
     assert_eq!(refused.problem(400, "BAD_REQUEST")["errors"][0]["field"], "operations[0].path");
     let sneaky = json!({"operations": [{"method": "POST", "path": "/api/batch", "body": {"operations": []}}]});
     c.api(Method::POST, "/api/v1/batch", Some(&token), Some(sneaky), &[]).await.problem(400, "BAD_REQUEST");
-    let anon = app.client().post_json("/api/v1/batch", json!({"operations": [{"method": "GET", "path": "/api/v1/me"}]})).await;
+    let anon =
+        app.client().post_json("/api/v1/batch", json!({"operations": [{"method": "GET", "path": "/api/v1/me"}]})).await;
     anon.problem(401, "UNAUTHORIZED");
 }
 
@@ -277,7 +316,13 @@ async fn graphql_over_the_same_services(app: TestApp) {
     let id = post["id"].as_i64().unwrap();
 
     let comment = c
-        .api(Method::POST, "/api/graphql", Some(&token), Some(gql(&format!(r#"mutation {{ createComment(postId: {id}, body: "Nice") {{ id body authorName }} }}"#))), &[])
+        .api(
+            Method::POST,
+            "/api/graphql",
+            Some(&token),
+            Some(gql(&format!(r#"mutation {{ createComment(postId: {id}, body: "Nice") {{ id body authorName }} }}"#))),
+            &[],
+        )
         .await
         .json();
     assert_eq!(comment["data"]["createComment"]["body"], "Nice");
@@ -296,13 +341,27 @@ async fn graphql_over_the_same_services(app: TestApp) {
     assert_eq!(me["errors"][0]["extensions"]["code"], "UNAUTHORIZED");
     let users = c.api(Method::POST, "/api/graphql", Some(&token), Some(gql("{ users { total } }")), &[]).await.json();
     assert_eq!(users["errors"][0]["extensions"]["code"], "FORBIDDEN");
-    let anon_write = app.client().post_json("/api/graphql", gql(r#"mutation { createComment(postId: 1, body: "x") { id } }"#)).await.json();
+    let anon_write = app
+        .client()
+        .post_json("/api/graphql", gql(r#"mutation { createComment(postId: 1, body: "x") { id } }"#))
+        .await
+        .json();
     assert_eq!(anon_write["errors"][0]["extensions"]["code"], "UNAUTHORIZED");
-    let invalid = c.api(Method::POST, "/api/graphql", Some(&token), Some(gql(r#"mutation { createPost(input: {title: "", body: "b", category: TECH}) { id } }"#)), &[]).await.json();
+    let invalid = c
+        .api(
+            Method::POST,
+            "/api/graphql",
+            Some(&token),
+            Some(gql(r#"mutation { createPost(input: {title: "", body: "b", category: TECH}) { id } }"#)),
+            &[],
+        )
+        .await
+        .json();
     assert_eq!(invalid["errors"][0]["extensions"]["code"], "VALIDATION_ERROR");
 
     // Limits: a query too deep or too costly is refused before it runs.
-    let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }";
+    let deep =
+        "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }";
     let res = app.client().post_json("/api/graphql", gql(deep)).await.json();
     assert!(res["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("deep"), "{res}");
     let costly = "{ a: posts(first: 100) { items { id title body slug } } b: posts(first: 100) { items { id title body slug } } c: posts(first: 100) { items { id title body } } }";
@@ -347,6 +406,18 @@ async fn the_openapi_document_covers_every_endpoint(app: TestApp) {
         }
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    let mut ids = std::collections::HashSet::new();
+    for item in paths.values() {
+        for op in item.as_object().unwrap().values() {
+            assert!(ids.insert(op["operationId"].as_str().unwrap().to_string()), "operation ids are unique");
+        }
+    }
+    assert_eq!(
+        paths["/api/v2/posts"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/PostPageV2"
+    );
+    assert!(paths["/api/v2/posts/{id}"]["patch"].is_object(), "v2 documents everything v1 has");
+    assert!(paths["/api/v1/posts/{id}"]["get"]["responses"]["404"]["content"]["application/problem+json"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let page = app.client().get("/api/docs").await;

@@ -32,7 +32,13 @@ async fn new_post(app: &TestApp, token: &str, title: &str, tags: &[&str], publis
 async fn make_pro(app: &TestApp, admin_token: &str, user: &Value) {
     let res = app
         .client()
-        .api(Method::PATCH, &format!("/api/v1/users/{}", user["id"]), Some(admin_token), Some(json!({"plan": "pro"})), &[])
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", user["id"]),
+            Some(admin_token),
+            Some(json!({"plan": "pro"})),
+            &[],
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     assert_eq!(res.json()["plan"], "pro");
@@ -83,11 +89,16 @@ async fn a_post_has_an_etag_and_writes_need_if_match(app: TestApp) {
 
     // PUT replaces the content and may publish in the same step.
     let put = json!({"title": "Replaced", "body": "New body", "category": "business", "published": true});
-    c.api(Method::PUT, &path, Some(&token), Some(put.clone()), &[("if-match", "\"1\"")]).await.problem(412, "PRECONDITION_FAILED");
+    c.api(Method::PUT, &path, Some(&token), Some(put.clone()), &[("if-match", "\"1\"")])
+        .await
+        .problem(412, "PRECONDITION_FAILED");
     let replaced = c.api(Method::PUT, &path, Some(&token), Some(put), &[("if-match", "W/\"2\"")]).await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text());
     let body = replaced.json();
-    assert_eq!((body["category"].as_str(), body["published"].as_bool(), body["tags"].as_array().map(Vec::len)), (Some("business"), Some(true), Some(0)));
+    assert_eq!(
+        (body["category"].as_str(), body["published"].as_bool(), body["tags"].as_array().map(Vec::len)),
+        (Some("business"), Some(true), Some(0))
+    );
 
     // Now public: anyone reads it, and it may be cached publicly.
     let public = app.client().get(&path).await;
@@ -99,7 +110,10 @@ async fn a_post_has_an_etag_and_writes_need_if_match(app: TestApp) {
 
     // Someone else may read but not change it.
     let (_, other) = user_with_token(&app, "other@example.com").await;
-    let res = app.client().api(Method::PATCH, &path, Some(&other), Some(json!({"title": "Mine"})), &[("if-match", &etag)]).await;
+    let res = app
+        .client()
+        .api(Method::PATCH, &path, Some(&other), Some(json!({"title": "Mine"})), &[("if-match", &etag)])
+        .await;
     res.problem(403, "FORBIDDEN");
     app.client().api(Method::DELETE, &path, Some(&other), None, &[]).await.problem(403, "FORBIDDEN");
 
@@ -206,7 +220,15 @@ async fn comments_and_likes(app: TestApp) {
     let id = post["id"].as_i64().unwrap();
     let mut c = app.client();
 
-    let res = c.api(Method::POST, &format!("/api/v1/posts/{id}/comments"), Some(&reader), Some(json!({"body": "  First!  "})), &[]).await;
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{id}/comments"),
+            Some(&reader),
+            Some(json!({"body": "  First!  "})),
+            &[],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     let comment = res.json();
     assert_eq!(comment["body"], "First!");
@@ -247,7 +269,8 @@ async fn users_are_listed_by_admins_and_changed_by_themselves(app: TestApp) {
     }
     let mut c = app.client();
     c.api(Method::GET, "/api/v1/users", Some(&token), None, &[]).await.problem(403, "FORBIDDEN");
-    let page = c.api(Method::GET, "/api/v1/users?limit=2&page=2&sort=name&order=asc", Some(&admin_token), None, &[]).await;
+    let page =
+        c.api(Method::GET, "/api/v1/users?limit=2&page=2&sort=name&order=asc", Some(&admin_token), None, &[]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let body = page.json();
     assert_eq!(body["pagination"], json!({"page": 2, "limit": 2, "total": 5, "total_pages": 3}));
@@ -257,23 +280,44 @@ async fn users_are_listed_by_admins_and_changed_by_themselves(app: TestApp) {
     let found = c.api(Method::GET, "/api/v1/users?search=BEA", Some(&admin_token), None, &[]).await.json();
     assert_eq!(found["pagination"]["total"], 1);
     for bad in ["?page=0", "?page=-1", "?limit=0", "?sort=password", "?order=sideways"] {
-        c.api(Method::GET, &format!("/api/v1/users{bad}"), Some(&admin_token), None, &[]).await.problem(400, "BAD_REQUEST");
+        c.api(Method::GET, &format!("/api/v1/users{bad}"), Some(&admin_token), None, &[])
+            .await
+            .problem(400, "BAD_REQUEST");
     }
 
     // Themselves: read and change the profile, but not the role or plan.
     let mine = format!("/api/v1/users/{}", me["id"]);
     assert_eq!(c.api(Method::GET, &mine, Some(&token), None, &[]).await.status, StatusCode::OK);
-    c.api(Method::GET, &format!("/api/v1/users/{}", admin["id"]), Some(&token), None, &[]).await.problem(403, "FORBIDDEN");
+    c.api(Method::GET, &format!("/api/v1/users/{}", admin["id"]), Some(&token), None, &[])
+        .await
+        .problem(403, "FORBIDDEN");
     let changed = c
-        .api(Method::PATCH, &mine, Some(&token), Some(json!({"name": "Zed Z", "github_repo": "Quire/Releases", "avatar_url": "https://img.test/z.png"})), &[])
+        .api(
+            Method::PATCH,
+            &mine,
+            Some(&token),
+            Some(json!({"name": "Zed Z", "github_repo": "Quire/Releases", "avatar_url": "https://img.test/z.png"})),
+            &[],
+        )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
     assert_eq!(changed.json()["github_repo"], "quire/releases");
-    let bad = c.api(Method::PATCH, &mine, Some(&token), Some(json!({"avatar_url": "javascript:alert(1)", "github_repo": "nope"})), &[]).await;
+    let bad = c
+        .api(
+            Method::PATCH,
+            &mine,
+            Some(&token),
+            Some(json!({"avatar_url": "javascript:alert(1)", "github_repo": "nope"})),
+            &[],
+        )
+        .await;
     assert_eq!(bad.problem(422, "VALIDATION_ERROR")["errors"].as_array().unwrap().len(), 2);
     c.api(Method::PATCH, &mine, Some(&token), Some(json!({"role": "admin"})), &[]).await.problem(403, "FORBIDDEN");
-    c.api(Method::PATCH, &mine, Some(&token), Some(json!({"name": "x", "password_hash": "y"})), &[]).await.problem(400, "BAD_REQUEST");
-    let stale = c.api(Method::PATCH, &mine, Some(&token), Some(json!({"name": "Late"})), &[("if-match", "\"1\"")]).await;
+    c.api(Method::PATCH, &mine, Some(&token), Some(json!({"name": "x", "password_hash": "y"})), &[])
+        .await
+        .problem(400, "BAD_REQUEST");
+    let stale =
+        c.api(Method::PATCH, &mine, Some(&token), Some(json!({"name": "Late"})), &[("if-match", "\"1\"")]).await;
     assert_eq!(stale.problem(412, "PRECONDITION_FAILED")["current_version"], 2);
     let cleared = c.api(Method::PATCH, &mine, Some(&token), Some(json!({"avatar_url": null})), &[]).await.json();
     assert_eq!(cleared["avatar_url"], Value::Null);
@@ -282,7 +326,13 @@ async fn users_are_listed_by_admins_and_changed_by_themselves(app: TestApp) {
     let promoted = c.api(Method::PATCH, &mine, Some(&admin_token), Some(json!({"role": "admin"})), &[]).await;
     assert_eq!(promoted.json()["role"], "admin");
     let created = c
-        .api(Method::POST, "/api/v1/users", Some(&admin_token), Some(json!({"email": "new@example.com", "name": "New", "password": "password123", "plan": "pro"})), &[])
+        .api(
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin_token),
+            Some(json!({"email": "new@example.com", "name": "New", "password": "password123", "plan": "pro"})),
+            &[],
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     assert_eq!(created.json()["plan"], "pro");
@@ -295,12 +345,19 @@ async fn users_are_listed_by_admins_and_changed_by_themselves(app: TestApp) {
 async fn personal_tokens_are_managed_from_a_session(app: TestApp) {
     common::register(&app, "pat@example.com", "Pat", "password123").await;
     let mut browser = app.client();
-    let login = browser.call_fn("/fn/login", &[("email", "pat@example.com"), ("password", "password123"), ("next", "/")]).await;
+    let login =
+        browser.call_fn("/fn/login", &[("email", "pat@example.com"), ("password", "password123"), ("next", "/")]).await;
     assert!(login.status.is_success() || login.status.is_redirection(), "{}", login.text());
     assert!(browser.cookie.is_some());
 
     let created = browser
-        .api(Method::POST, "/api/v1/tokens", None, Some(json!({"name": "CI", "scopes": ["read"], "expires_in_days": 30})), &[])
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            None,
+            Some(json!({"name": "CI", "scopes": ["read"], "expires_in_days": 30})),
+            &[],
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let body = created.json();
@@ -316,9 +373,15 @@ async fn personal_tokens_are_managed_from_a_session(app: TestApp) {
     // The read-only token reads but cannot write, and cannot manage tokens.
     let mut api = app.client();
     assert_eq!(api.api(Method::GET, "/api/v1/me", Some(&secret), None, &[]).await.status, StatusCode::OK);
-    api.api(Method::POST, "/api/v1/posts", Some(&secret), Some(json!({"title": "t", "body": "b", "category": "tech"})), &[])
-        .await
-        .problem(403, "FORBIDDEN");
+    api.api(
+        Method::POST,
+        "/api/v1/posts",
+        Some(&secret),
+        Some(json!({"title": "t", "body": "b", "category": "tech"})),
+        &[],
+    )
+    .await
+    .problem(403, "FORBIDDEN");
     api.api(Method::GET, "/api/v1/tokens", Some(&secret), None, &[]).await.problem(403, "FORBIDDEN");
 
     // The list never shows secrets, and records use.
@@ -335,7 +398,10 @@ async fn personal_tokens_are_managed_from_a_session(app: TestApp) {
     assert!(listed["data"][0]["last_used_at"].is_string(), "{listed}");
 
     let id = body["id"].as_i64().unwrap();
-    assert_eq!(browser.api(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, None, &[]).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        browser.api(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, None, &[]).await.status,
+        StatusCode::NO_CONTENT
+    );
     browser.api(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, None, &[]).await.problem(404, "NOT_FOUND");
     api.api(Method::GET, "/api/v1/me", Some(&secret), None, &[]).await.problem(401, "UNAUTHORIZED");
 }
@@ -412,7 +478,10 @@ async fn uploads_are_judged_by_content_and_served_immutable(app: TestApp) {
     app.client().get("/uploads/../../etc/passwd").await;
     let traversal = app.client().get("/uploads/..%2F..%2Fquire.db").await;
     assert_eq!(traversal.status, StatusCode::NOT_FOUND);
-    app.client().api(Method::POST, "/api/v1/uploads", Some(&token), Some(json!({})), &[]).await.problem(415, "UNSUPPORTED_MEDIA_TYPE");
+    app.client()
+        .api(Method::POST, "/api/v1/uploads", Some(&token), Some(json!({})), &[])
+        .await
+        .problem(415, "UNSUPPORTED_MEDIA_TYPE");
 }
 
 on_both_databases!(

@@ -15,7 +15,8 @@ pub struct NewUpload<'a> {
 }
 
 pub async fn insert(conn: Conn<'_>, u: &NewUpload<'_>) -> sqlx::Result<i64> {
-    const SQL: &str = "INSERT INTO uploads (owner_id, stored_name, original_name, content_type, size, sha256, created_at) \
+    const SQL: &str =
+        "INSERT INTO uploads (owner_id, stored_name, original_name, content_type, size, sha256, created_at) \
                        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
     on_conn!(conn, |c| {
         sqlx::query_scalar::<_, i64>(SQL)

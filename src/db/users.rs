@@ -118,7 +118,8 @@ pub async fn list(
         UserSort::Email => "lower(email)",
     };
     let dir = if descending { "DESC" } else { "ASC" };
-    let filter = if search.is_some() { "WHERE lower(name) LIKE $1 ESCAPE '\\' OR lower(email) LIKE $1 ESCAPE '\\'" } else { "" };
+    let filter =
+        if search.is_some() { "WHERE lower(name) LIKE $1 ESCAPE '\\' OR lower(email) LIKE $1 ESCAPE '\\'" } else { "" };
     let (lim, off) = if search.is_some() { ("$2", "$3") } else { ("$1", "$2") };
     let page_sql = format!(
         concat!("SELECT ", user_columns!(), " FROM users {} ORDER BY {} {}, id {} LIMIT {} OFFSET {}"),

@@ -50,6 +50,7 @@ pub struct Operation {
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
     /// 1–10 operations, run in order.
+    #[schema(min_items = 1, max_items = 10)]
     pub operations: Vec<Operation>,
 }
 
@@ -160,10 +161,9 @@ pub async fn run(
             Err(never) => match never {},
         };
         let status = res.status().as_u16();
-        let is_json = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"application/problem+json"));
+        let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"application/problem+json")
+        });
         let bytes = axum::body::to_bytes(res.into_body(), MAX_RESULT_BYTES).await.unwrap_or_default();
         let body = if bytes.is_empty() {
             serde_json::Value::Null

@@ -29,7 +29,11 @@ pub struct CommentList {
     responses(
         (status = 200, description = "The comments", body = CommentList),
         (status = 404, description = "No such post", body = Problem)))]
-pub async fn list(State(state): State<AppState>, caller: Option<Caller>, Id(id): Id) -> Result<axum::Json<CommentList>> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    Id(id): Id,
+) -> Result<axum::Json<CommentList>> {
     let data = comments::list(&state.db, caller.as_ref().map(|c| &c.user), id).await?;
     Ok(axum::Json(CommentList { data }))
 }
@@ -38,6 +42,7 @@ pub async fn list(State(state): State<AppState>, caller: Option<Caller>, Id(id):
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
     /// 1–5,000 characters.
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
 }
 
@@ -92,7 +97,11 @@ pub async fn like(State(state): State<AppState>, Writer(caller): Writer, Id(id):
         (status = 403, description = "Read-only token", body = Problem),
         (status = 404, description = "No such post", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn unlike(State(state): State<AppState>, Writer(caller): Writer, Id(id): Id) -> Result<axum::Json<PostStats>> {
+pub async fn unlike(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Id(id): Id,
+) -> Result<axum::Json<PostStats>> {
     Ok(axum::Json(comments::set_like(&state.db, &caller.user, id, false).await?))
 }
 

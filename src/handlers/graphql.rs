@@ -4,9 +4,7 @@
 
 use std::sync::OnceLock;
 
-use async_graphql::{
-    Context, EmptySubscription, ErrorExtensions, InputObject, Object, Schema, SimpleObject,
-};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, InputObject, Object, Schema, SimpleObject};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
 
@@ -130,7 +128,12 @@ impl Query {
     }
 
     /// One post by id or slug (drafts only for their author and admins).
-    async fn post(&self, ctx: &Context<'_>, id: Option<i64>, slug: Option<String>) -> async_graphql::Result<Option<Post>> {
+    async fn post(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<i64>,
+        slug: Option<String>,
+    ) -> async_graphql::Result<Option<Post>> {
         let viewer = caller(ctx).map(|c| &c.user);
         let db = &state(ctx).db;
         let found = match (id, slug) {
@@ -220,7 +223,10 @@ impl Mutation {
 pub fn schema() -> &'static QuireSchema {
     static SCHEMA: OnceLock<QuireSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        Schema::build(Query, Mutation, EmptySubscription).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY).finish()
+        Schema::build(Query, Mutation, EmptySubscription)
+            .limit_depth(MAX_DEPTH)
+            .limit_complexity(MAX_COMPLEXITY)
+            .finish()
     })
 }
 

@@ -22,9 +22,10 @@ use std::sync::Arc;
 use axum::{
     extract::{DefaultBodyLimit, Request},
     middleware::{from_fn, from_fn_with_state},
-    routing::{delete, get, post, put},
+    routing::{delete, get, post, put, MethodRouter},
     Router,
 };
+use tower::ServiceBuilder;
 
 use crate::{
     middleware::{api_gate, cors, http_cache, idempotency},
@@ -35,54 +36,63 @@ use versioning::ApiVersion;
 /// JSON bodies larger than this are refused with 413.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
-/// One version's resources (v2 changes only the post list's envelope).
-fn versioned(version: ApiVersion) -> Router<AppState> {
+/// One version's resources (v2 changes only the post list's envelope). `l` puts the API's
+/// per-request layers on each route's methods (a method a route lacks gets its 405 first).
+fn versioned<L>(version: ApiVersion, l: &L) -> Router<AppState>
+where
+    L: Fn(MethodRouter<AppState>) -> MethodRouter<AppState>,
+{
     let post_list = match version {
         ApiVersion::V1 => get(posts::list),
         ApiVersion::V2 => get(posts::list_v2),
     };
     Router::new()
-        .route("/health", get(health::show))
-        .route("/auth/register", post(auth::register))
-        .route("/auth/token", post(auth::token))
-        .route("/me", get(me::show))
-        .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", get(users::show).patch(users::patch).delete(users::delete))
-        .route("/posts", post_list.post(posts::create))
-        .route("/posts/{id}", get(posts::show).put(posts::replace).patch(posts::patch).delete(posts::delete))
-        .route("/posts/{id}/comments", get(comments::list).post(comments::create))
-        .route("/posts/{id}/like", put(comments::like).delete(comments::unlike))
-        .route("/comments/{id}", delete(comments::delete))
-        .route("/tags", get(comments::tags))
-        .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{id}", delete(tokens::revoke))
-        .route("/uploads", post(uploads::create).layer(DefaultBodyLimit::max(uploads::BODY_LIMIT)))
-        .route("/batch", post(batch::run))
-        .route("/openapi.json", get(openapi::document))
+        .route("/health", l(get(health::show)))
+        .route("/auth/register", l(post(auth::register)))
+        .route("/auth/token", l(post(auth::token)))
+        .route("/me", l(get(me::show)))
+        .route("/users", l(get(users::list).post(users::create)))
+        .route("/users/{id}", l(get(users::show).patch(users::patch).delete(users::delete)))
+        .route("/posts", l(post_list.post(posts::create)))
+        .route("/posts/{id}", l(get(posts::show).put(posts::replace).patch(posts::patch).delete(posts::delete)))
+        .route("/posts/{id}/comments", l(get(comments::list).post(comments::create)))
+        .route("/posts/{id}/like", l(put(comments::like).delete(comments::unlike)))
+        .route("/comments/{id}", l(delete(comments::delete)))
+        .route("/tags", l(get(comments::tags)))
+        .route("/tokens", l(get(tokens::list).post(tokens::create)))
+        .route("/tokens/{id}", l(delete(tokens::revoke)))
+        .route("/uploads", l(post(uploads::create)).layer(DefaultBodyLimit::max(uploads::BODY_LIMIT)))
+        .route("/batch", l(post(batch::run)))
+        .route("/openapi.json", l(get(openapi::document)))
 }
 
 /// Everything under `/api`, with the API's layers. Unversioned paths are routed to a
 /// version by the fallback; unknown paths answer a 404 problem.
 pub fn router(state: AppState) -> Router {
+    // Per request, in this order: an unknown Accept-Version is refused; the gate resolves the
+    // caller and charges the rate limit; then idempotency (writes) and caching (reads).
+    let stack = ServiceBuilder::new()
+        .layer(from_fn(versioning::check_header))
+        .layer(from_fn_with_state(state.clone(), api_gate::layer))
+        .layer(from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(from_fn_with_state(state.clone(), http_cache::layer));
+    let l = move |m: MethodRouter<AppState>| m.route_layer(stack.clone());
+
     let versions = Router::new()
-        .nest("/v1", versioned(ApiVersion::V1))
-        .nest("/v2", versioned(ApiVersion::V2))
-        .route("/graphql", get(graphql::handler).post(graphql::handler))
-        .route("/docs", get(openapi::docs_page))
-        .route("/docs/init.js", get(openapi::docs_init))
+        .nest("/v1", versioned(ApiVersion::V1, &l))
+        .nest("/v2", versioned(ApiVersion::V2, &l))
+        .route("/graphql", l(get(graphql::handler).post(graphql::handler)))
+        .route("/docs", l(get(openapi::docs_page)))
+        .route("/docs/init.js", l(get(openapi::docs_init)))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .with_state(state.clone());
     let by_version = versions.clone();
     let origins = Arc::new(state.config.cors_origins.clone());
 
-    // Outermost last: CORS answers preflights before anything else runs; the gate resolves
-    // the caller and charges the rate limit; then idempotency (writes) and caching (reads).
+    // CORS wraps everything, so preflights are answered before anything else runs and every
+    // answer (errors included) carries the CORS headers a browser needs to read it.
     versions
         .fallback(move |req: Request| versioning::dispatch(by_version.clone(), req))
-        .layer(from_fn_with_state(state.clone(), http_cache::layer))
-        .layer(from_fn_with_state(state.clone(), idempotency::layer))
-        .layer(from_fn_with_state(state.clone(), api_gate::layer))
-        .layer(from_fn(versioning::check_header))
         .layer(cors::layer(&origins))
         .layer(from_fn(move |req, next| cors::preflight(origins.clone(), req, next)))
 }

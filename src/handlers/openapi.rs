@@ -90,6 +90,20 @@ impl Modify for Conventions {
         );
         components
             .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("quire_session"))));
+        // v2 is v1 with another post-list envelope: document every v1 operation under /api/v2
+        // too, with v2's own list.
+        let v1: Vec<(String, openapi::PathItem)> = doc
+            .paths
+            .paths
+            .iter()
+            .filter_map(|(p, item)| p.strip_prefix("/api/v1/").map(|rest| (format!("/api/v2/{rest}"), item.clone())))
+            .collect();
+        for (path, mut item) in v1 {
+            if let Some(v2) = doc.paths.paths.get(&path) {
+                item.get = v2.get.clone().or(item.get);
+            }
+            doc.paths.paths.insert(path, item);
+        }
         let common = [
             ("400", "Malformed request: bad JSON, unknown fields, bad query values, unknown API version"),
             ("401", "Missing or invalid credentials"),
@@ -98,18 +112,41 @@ impl Modify for Conventions {
             ("500", "Server fault (details only in the log, by request id)"),
             ("504", "The request took too long"),
         ];
-        for item in doc.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let name: String = path
+                .trim_start_matches("/api/")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>()
+                .split('_')
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("_");
+            for (method, op) in [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
             ]
             .into_iter()
-            .flatten()
+            .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
             {
+                // Unique operation ids (handlers in different modules share names like `list`).
+                op.operation_id = Some(format!("{method}_{name}"));
                 let has_body = op.request_body.is_some();
+                // Every error is a problem document: re-label error bodies the annotations
+                // declared as plain JSON.
+                for (code, response) in op.responses.responses.iter_mut() {
+                    if !code.starts_with('4') && !code.starts_with('5') {
+                        continue;
+                    }
+                    if let RefOr::T(r) = response {
+                        if let Some(content) = r.content.shift_remove("application/json") {
+                            r.content.insert("application/problem+json".to_string(), content);
+                        }
+                    }
+                }
                 for (code, description) in common {
                     op.responses.responses.entry(code.to_string()).or_insert_with(|| problem_response(description));
                 }

@@ -37,11 +37,13 @@ pub struct PostListQuery {
     pub category: Option<Category>,
     /// Posts carrying every given tag; repeat the parameter: `?tag=a&tag=b`.
     #[serde(default)]
+    #[param(max_items = 10)]
     pub tag: Vec<String>,
     /// Author's user id.
     #[param(minimum = 1)]
     pub author: Option<i64>,
     /// Full-text search over titles and bodies.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// `draft`: the caller's own drafts (requires authentication). Default `published`.
     pub status: Option<PostStatus>,
@@ -140,13 +142,16 @@ fn with_etag(status: StatusCode, post: Post) -> Response {
 #[serde(deny_unknown_fields)]
 pub struct NewPostBody {
     /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Markdown, 1–100,000 characters.
+    #[schema(min_length = 1, max_length = 100000)]
     pub body: String,
     #[schema(value_type = Category)]
     pub category: String,
     /// 0–10 tags of 1–32 characters.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub tags: Vec<String>,
     /// Publish at once (subject to the plan's limit). Default false: a draft.
     #[serde(default)]
@@ -198,7 +203,9 @@ pub async fn show(State(state): State<AppState>, caller: Option<Caller>, Id(id):
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplacePostBody {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(min_length = 1, max_length = 100000)]
     pub body: String,
     #[schema(value_type = Category)]
     pub category: String,
@@ -234,9 +241,11 @@ pub async fn replace(
     State(state): State<AppState>,
     Writer(caller): Writer,
     Id(id): Id,
-    IfMatch(version): IfMatch,
+    if_match: Result<IfMatch, Error>,
     Json(b): Json<ReplacePostBody>,
 ) -> Result<Response> {
+    // The body's problems are reported before the precondition's.
+    let IfMatch(version) = if_match?;
     let c = content(&b.title, &b.body, &b.category, &b.tags)?;
     let post = posts::edit(&state.db, &caller.user, id, version, Some(c), b.published).await.map_err(precondition)?;
     Ok(with_etag(StatusCode::OK, post))
@@ -259,9 +268,10 @@ pub async fn patch(
     State(state): State<AppState>,
     Writer(caller): Writer,
     Id(id): Id,
-    IfMatch(version): IfMatch,
+    if_match: Result<IfMatch, Error>,
     Json(b): Json<PatchPostBody>,
 ) -> Result<Response> {
+    let IfMatch(version) = if_match?;
     let touches_content = b.title.is_some() || b.body.is_some() || b.category.is_some() || b.tags.is_some();
     let c = if touches_content {
         let current = posts::get_for_edit(&state.db, &caller.user, id).await?;

@@ -27,7 +27,10 @@ pub struct TokenList {
         (status = 200, description = "Your tokens", body = TokenList),
         (status = 403, description = "Called with a token instead of a session", body = Problem)),
     security(("session" = [])))]
-pub async fn list(State(state): State<AppState>, SessionCaller(caller): SessionCaller) -> Result<axum::Json<TokenList>> {
+pub async fn list(
+    State(state): State<AppState>,
+    SessionCaller(caller): SessionCaller,
+) -> Result<axum::Json<TokenList>> {
     Ok(axum::Json(TokenList { data: tokens::list(&state.db, &caller.user).await? }))
 }
 
@@ -35,10 +38,13 @@ pub async fn list(State(state): State<AppState>, SessionCaller(caller): SessionC
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
     /// 1–100 characters, to recognise it later.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `read` and/or `write` (`write` implies `read`).
+    #[schema(min_items = 1, max_items = 2)]
     pub scopes: Vec<String>,
     /// 1–1825 days; absent: never expires.
+    #[schema(minimum = 1, maximum = 1825)]
     pub expires_in_days: Option<i64>,
 }
 
@@ -67,7 +73,11 @@ pub async fn create(
         (status = 403, description = "Called with a token instead of a session", body = Problem),
         (status = 404, description = "No such token of yours", body = Problem)),
     security(("session" = [])))]
-pub async fn revoke(State(state): State<AppState>, SessionCaller(caller): SessionCaller, Id(id): Id) -> Result<StatusCode> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    SessionCaller(caller): SessionCaller,
+    Id(id): Id,
+) -> Result<StatusCode> {
     tokens::revoke(&state.db, &caller.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

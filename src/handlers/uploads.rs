@@ -47,7 +47,8 @@ pub struct UploadForm {
         (status = 201, description = "Stored", body = Upload, headers(("Location" = String))),
         (status = 403, description = "Read-only token", body = Problem),
         (status = 413, description = "Over 10 MiB", body = Problem),
-        (status = 415, description = "Not an accepted image type (judged by content)", body = Problem)),
+        (status = 415, description = "Not an accepted image type (judged by content)", body = Problem),
+        (status = 422, description = "No `file` field", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn create(State(state): State<AppState>, Writer(caller): Writer, req: Request) -> Result<Response> {
     let is_multipart = req
@@ -70,7 +71,8 @@ pub async fn create(State(state): State<AppState>, Writer(caller): Writer, req: 
         }
         let original = field.file_name().unwrap_or("upload").to_string();
         let chunks = field.map(|c| c.map_err(multipart_error));
-        let upload = uploads::store(&state.db, &state.config.upload_dir, &caller.user, &original, Box::pin(chunks)).await?;
+        let upload =
+            uploads::store(&state.db, &state.config.upload_dir, &caller.user, &original, Box::pin(chunks)).await?;
         let location = HeaderValue::from_str(&upload.url).ok();
         let mut res = (StatusCode::CREATED, axum::Json(upload)).into_response();
         if let Some(l) = location {

@@ -98,9 +98,12 @@ pub async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// 8–128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     #[serde(default)]
     pub role: Option<Role>,
@@ -155,6 +158,7 @@ fn nullable<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Optio
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUserBody {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// An http(s) URL; `null` or "" clears it.
     #[serde(default, deserialize_with = "nullable")]

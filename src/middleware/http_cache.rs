@@ -106,7 +106,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let cache = &state.cache;
     let key = anonymous.then(|| {
         let version = req.headers().get("accept-version").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let pq = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        // The URI as the client sent it: nested routers see their prefix stripped, and an
+        // unversioned path has been rewritten to its version by then.
+        let uri = req.extensions().get::<axum::extract::OriginalUri>().map(|o| &o.0).unwrap_or(req.uri());
+        let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         format!("{}|{}|{}", req.method(), pq, version)
     });
     let generation = cache.generation();
@@ -208,7 +211,10 @@ pub fn writes_content(method: &Method, path: &str) -> bool {
     if let Some(api) = path.strip_prefix("/api") {
         // Authentication, tokens and GraphQL (which invalidates on its own mutations) change no public content;
         // a batch's operations pass through this layer one by one.
-        return !(api.contains("/auth/") || api.contains("/tokens") || api.ends_with("/graphql") || api.ends_with("/batch"));
+        return !(api.contains("/auth/")
+            || api.contains("/tokens")
+            || api.ends_with("/graphql")
+            || api.ends_with("/batch"));
     }
     false
 }

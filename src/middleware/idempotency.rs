@@ -93,7 +93,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             };
             let headers = KEPT
                 .iter()
-                .filter_map(|n| parts.headers.get(n).and_then(|v| v.to_str().ok()).map(|v| (n.to_string(), v.to_string())))
+                .filter_map(|n| {
+                    parts.headers.get(n).and_then(|v| v.to_str().ok()).map(|v| (n.to_string(), v.to_string()))
+                })
                 .collect();
             let stored = StoredResponse { status: parts.status.as_u16(), headers, body: body.to_vec() };
             if let Err(e) = idempotency::finish(db, &scope, &key, &stored).await {

@@ -12,6 +12,12 @@ use crate::{error::Error, models::NewTokenRequest, server_fns::ctx::Ctx, service
 #[cfg(feature = "ssr")]
 const NEW_TOKEN_KEY: &str = "new_token";
 
+/// What one page render took from the session's one-time secret. A render may load the
+/// token list more than once (a no-JS form post's redirect can re-key the resource on the
+/// server); every load in that render must see the same secret, and the next render none.
+#[derive(Clone, Default)]
+pub struct TokenFlash(#[allow(dead_code)] std::sync::Arc<std::sync::Mutex<Option<Option<CreatedToken>>>>);
+
 /// The token list, and a just-created token's secret (shown once: reading it clears it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenManager {
@@ -22,8 +28,20 @@ pub struct TokenManager {
 #[server(prefix = "/fn", endpoint = "my_tokens")]
 pub async fn my_tokens() -> Result<TokenManager, AppError> {
     let cx = Ctx::get()?;
+    let render = use_context::<TokenFlash>();
     let user = cx.signed_in().await?;
-    let created = cx.session()?.remove::<CreatedToken>(NEW_TOKEN_KEY).await.map_err(|e| cx.fail(Error::from(e)))?;
+    let already = render.as_ref().and_then(|r| r.0.lock().ok().and_then(|taken| taken.clone()));
+    let created = match already {
+        Some(taken) => taken,
+        None => {
+            let taken =
+                cx.session()?.remove::<CreatedToken>(NEW_TOKEN_KEY).await.map_err(|e| cx.fail(Error::from(e)))?;
+            if let Some(Ok(mut slot)) = render.as_ref().map(|r| r.0.lock()) {
+                *slot = Some(taken.clone());
+            }
+            taken
+        }
+    };
     let tokens = tokens::list(&cx.state.db, &user).await.map_err(|e| cx.fail(e))?;
     Ok(TokenManager { tokens, created })
 }

@@ -3,12 +3,12 @@
 
 pub mod accounts;
 pub mod comments;
+pub mod idempotency;
 pub mod markdown;
 pub mod passwords;
 pub mod posts;
 pub mod rate_limit;
 pub mod seed;
-pub mod idempotency;
 pub mod tokens;
 pub mod uploads;
 pub mod users;

@@ -114,7 +114,8 @@ pub async fn update(
             fields.push(name);
         }
     }
-    let detail = json!({ "fields": fields, "role": change.role.map(Role::as_str), "plan": change.plan.map(Plan::as_str) });
+    let detail =
+        json!({ "fields": fields, "role": change.role.map(Role::as_str), "plan": change.plan.map(Plan::as_str) });
     audit(&mut tx, actor, "user.update", id, &detail).await?;
     tx.commit().await?;
     Ok(row.into_user())

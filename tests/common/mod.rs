@@ -56,7 +56,9 @@ impl Drop for PgDatabase {
 fn test_config(database_url: String, data_dir: std::path::PathBuf, extra: &[(&str, &str)]) -> Config {
     let mut vars: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     // Tests sign many accounts in from one "address"; the rate-limit tests set their own limits.
-    for (k, v) in [("QUIRE_RATE_LIMIT_AUTH", "100000"), ("QUIRE_RATE_LIMIT_ANON", "100000"), ("QUIRE_RATE_LIMIT_USER", "100000")] {
+    for (k, v) in
+        [("QUIRE_RATE_LIMIT_AUTH", "100000"), ("QUIRE_RATE_LIMIT_ANON", "100000"), ("QUIRE_RATE_LIMIT_USER", "100000")]
+    {
         vars.insert(k.to_string(), v.to_string());
     }
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));

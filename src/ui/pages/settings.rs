@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::{
     models::{ApiToken, User},
-    server_fns::tokens::{my_tokens, CreateToken, RevokeToken},
+    server_fns::tokens::{my_tokens, CreateToken, RevokeToken, TokenFlash},
     ui::components::{
         forms::{FieldError, FormError},
         guard::RequireUser,
@@ -15,6 +15,8 @@ use crate::{
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    // One per page render, above the guard (which may build its content more than once).
+    provide_context(TokenFlash::default());
     view! {
         <Title text="Settings"/>
         <RequireUser view=|user| view! { <Settings user/> }/>
