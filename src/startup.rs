@@ -55,8 +55,17 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
 }
 
 /// The whole application: pages and server functions, the REST API, and the layers.
+/// The app's route list, generated once per process. Generating it runs the whole app with
+/// resource loading suppressed by a process-global flag (leptos_server), so a page rendering
+/// on another thread meanwhile could start a resource that never resolves (leptos-rs/leptos#4773):
+/// with several routers in one process (the test suite), generate it only once.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let session_layer = SessionManagerLayer::new(SessionStore::new(&state.db))
         .with_name("quire_session")
         .with_http_only(true)
