@@ -77,13 +77,22 @@ pub fn router(state: AppState) -> Router {
 
     let timeout = state.config.request_timeout;
     let app = Router::new()
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, mw::security_headers::provide_request_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .nest_service("/api", handlers::router(state.clone()))
         .route("/uploads/{name}", axum::routing::get(handlers::uploads::serve))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            {
+                let state = state.clone();
+                move || {
+                    provide_context(state.clone());
+                    mw::security_headers::provide_request_nonce();
+                }
+            },
+            shell,
+        ))
         .with_state(state.clone());
 
     // Layers run outside-in in the reverse order of these calls: the request id is set
@@ -97,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(mw::problem::layer))
+        .layer(middleware::from_fn(mw::security_headers::page_nonce))
         .layer(middleware::from_fn(mw::request_id::layer));
     // The batch endpoint runs its operations through this same stack (with every layer
     // above); the copy it gets carries no batch target itself, so batches cannot nest.
