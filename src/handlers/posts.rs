@@ -245,8 +245,8 @@ pub async fn replace(
     Json(b): Json<ReplacePostBody>,
 ) -> Result<Response> {
     // The body's problems are reported before the precondition's.
-    let IfMatch(version) = if_match?;
     let c = content(&b.title, &b.body, &b.category, &b.tags)?;
+    let IfMatch(version) = if_match?;
     let post = posts::edit(&state.db, &caller.user, id, version, Some(c), b.published).await.map_err(precondition)?;
     Ok(with_etag(StatusCode::OK, post))
 }
@@ -271,7 +271,6 @@ pub async fn patch(
     if_match: Result<IfMatch, Error>,
     Json(b): Json<PatchPostBody>,
 ) -> Result<Response> {
-    let IfMatch(version) = if_match?;
     let touches_content = b.title.is_some() || b.body.is_some() || b.category.is_some() || b.tags.is_some();
     let c = if touches_content {
         let current = posts::get_for_edit(&state.db, &caller.user, id).await?;
@@ -284,6 +283,7 @@ pub async fn patch(
     } else {
         None
     };
+    let IfMatch(version) = if_match?;
     let post = posts::edit(&state.db, &caller.user, id, version, c, b.published).await.map_err(precondition)?;
     Ok(with_etag(StatusCode::OK, post))
 }
