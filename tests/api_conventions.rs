@@ -273,7 +273,7 @@ async fn batches_run_through_the_router_as_the_caller(app: TestApp) {
         {"method": "POST", "path": "/api/v1/posts", "body": {"title": "From a batch", "body": "b", "category": "tech", "published": true}},
         {"method": "GET", "path": "/api/v1/me"},
         {"method": "GET", "path": "/api/v1/posts/999999"},
-        {"method": "PATCH", "path": "/api/v1/posts/999999", "body": {"title": "x"}},
+        {"method": "PUT", "path": "/api/v1/posts/999999", "body": {"title": "x", "body": "y", "category": "tech"}},
         {"method": "GET", "path": "/api/posts?limit=1", "headers": {"Accept-Version": "1"}}
     ]});
     let res = c.api(Method::POST, "/api/v1/batch", Some(&token), Some(ops), &[]).await;
