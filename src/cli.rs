@@ -1,4 +1,4 @@
-//! The `quire` command line: `serve` (default), `migrate`, `user create`.
+//! The `quire` command line: `serve` (default), `migrate`, `user create|set-plan`, `token create`, `seed`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -35,6 +35,29 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage personal access tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a personal access token for an account and print its secret (shown only here).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// Comma-separated: `read`, `write`.
+        #[arg(long, default_value = "read,write")]
+        scopes: String,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        days: Option<i64>,
     },
 }
 
@@ -87,6 +110,9 @@ pub fn run() -> std::process::ExitCode {
             }
             Command::User { command: UserCommand::SetPlan { email, plan } } => set_plan(&config, &email, &plan).await,
             Command::Seed { posts } => seed(&config, posts).await,
+            Command::Token { command: TokenCommand::Create { email, name, scopes, days } } => {
+                create_token(&config, &email, &name, &scopes, days).await
+            }
         }
     });
     match result {
@@ -144,6 +170,36 @@ async fn set_plan(config: &Config, email: &str, plan: &str) -> anyhow::Result<()
         anyhow::bail!("no account with email {email}");
     }
     println!("{email} is now on the {plan} plan");
+    Ok(())
+}
+
+async fn create_token(config: &Config, email: &str, name: &str, scopes: &str, days: Option<i64>) -> anyhow::Result<()> {
+    let scopes: Vec<&str> = scopes.split(',').map(str::trim).collect();
+    let req = crate::models::NewTokenRequest::parse(name, &scopes, days).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        anyhow::anyhow!("invalid token:\n  {}", lines.join("\n  "))
+    })?;
+    let db = open(config).await?;
+    let user = {
+        let mut conn = db.acquire().await?;
+        crate::db::users::find_by_email(conn.conn(), email).await?.map(|r| r.into_user())
+    };
+    let Some(user) = user else {
+        db.close().await;
+        anyhow::bail!("no account with email {email}");
+    };
+    let created = crate::services::tokens::create_personal(&db, &user, req)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.public()))?;
+    db.close().await;
+    eprintln!(
+        "token {} for {} (scopes {}, expires {}); the secret below is shown only once:",
+        created.info.id,
+        user.email,
+        created.info.scopes.join(" "),
+        created.info.expires_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into())
+    );
+    println!("{}", created.token);
     Ok(())
 }
 

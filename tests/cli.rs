@@ -121,4 +121,19 @@ fn seed_and_set_plan() {
     let out =
         quire(dir.path()).args(["user", "set-plan", "--email", "p@example.com", "--plan", "gold"]).output().unwrap();
     assert!(!out.status.success());
+
+    // A personal access token: only the secret goes to stdout.
+    let out = quire(dir.path())
+        .args(["token", "create", "--email", "p@example.com", "--name", "deploy", "--scopes", "read", "--days", "7"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(secret.starts_with("qrt_") && !secret.contains(' '), "{secret}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scopes read"));
+    let out =
+        quire(dir.path()).args(["token", "create", "--email", "p@example.com", "--scopes", "admin"]).output().unwrap();
+    assert!(!out.status.success());
+    let out = quire(dir.path()).args(["token", "create", "--email", "nobody@example.com"]).output().unwrap();
+    assert!(!out.status.success());
 }
