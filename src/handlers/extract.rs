@@ -141,3 +141,25 @@ pub fn in_range(name: &str, value: i64, min: i64, max: i64) -> Result<i64, Error
         Err(Error::bad_request(format!("`{name}` must be between {min} and {max}.")))
     }
 }
+
+/// A versioned resource as JSON with `ETag: "<version>"` (what `If-Match` then names), and a
+/// `Location` when it was just created.
+pub fn versioned_json<T: serde::Serialize>(
+    status: axum::http::StatusCode,
+    version: i64,
+    body: T,
+    location: Option<String>,
+) -> axum::response::Response {
+    use axum::{
+        http::{header, HeaderValue},
+        response::IntoResponse,
+    };
+    let mut res = (status, axum::Json(body)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        res.headers_mut().insert(header::ETAG, etag);
+    }
+    if let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(header::LOCATION, l);
+    }
+    res
+}

@@ -1,15 +1,11 @@
 //! `/api/v1/posts…`: the post collection (cursor pages, filters), single posts with
 //! ETags and `If-Match`-guarded writes, and the v2 list envelope.
 
-use axum::{
-    extract::State,
-    http::{header, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, http::StatusCode, response::Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{in_range, precondition, Id, IfMatch, Json, Query};
+use super::extract::{in_range, precondition, versioned_json, Id, IfMatch, Json, Query};
 use crate::{
     error::{Error, Result},
     middleware::auth::{Caller, Writer},
@@ -129,14 +125,6 @@ pub async fn list_v2(
     Ok(axum::Json(PostPageV2 { items: list.items, page_info: PageInfo { next_cursor: list.next_cursor, has_more } }))
 }
 
-/// A post and its ETag (its version).
-fn with_etag(status: StatusCode, post: Post) -> Response {
-    let etag = HeaderValue::from_str(&format!("\"{}\"", post.version)).unwrap_or(HeaderValue::from_static("\"0\""));
-    let mut res = (status, axum::Json(post)).into_response();
-    res.headers_mut().insert(header::ETAG, etag);
-    res
-}
-
 /// A new post's content.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -181,11 +169,7 @@ pub async fn create(
     let c = content(&b.title, &b.body, &b.category, &b.tags)?;
     let post = posts::create_with(&state.db, &caller.user, c, b.published == Some(true)).await?;
     let location = format!("/api/v1/posts/{}", post.id);
-    let mut res = with_etag(StatusCode::CREATED, post);
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(res)
+    Ok(versioned_json(StatusCode::CREATED, post.version, post, Some(location)))
 }
 
 /// Get a post: public when published, else only for its author and admins.
@@ -196,7 +180,7 @@ pub async fn create(
         (status = 404, description = "No such post", body = crate::handlers::openapi::Problem)))]
 pub async fn show(State(state): State<AppState>, caller: Option<Caller>, Id(id): Id) -> Result<Response> {
     let post = posts::get(&state.db, caller.as_ref().map(|c| &c.user), id).await?;
-    Ok(with_etag(StatusCode::OK, post))
+    Ok(versioned(StatusCode::OK, post))
 }
 
 /// A whole replacement of a post's content.
@@ -248,7 +232,7 @@ pub async fn replace(
     let c = content(&b.title, &b.body, &b.category, &b.tags)?;
     let IfMatch(version) = if_match?;
     let post = posts::edit(&state.db, &caller.user, id, version, Some(c), b.published).await.map_err(precondition)?;
-    Ok(with_etag(StatusCode::OK, post))
+    Ok(versioned(StatusCode::OK, post))
 }
 
 /// Change some fields of a post (requires `If-Match`).
@@ -285,7 +269,7 @@ pub async fn patch(
     };
     let IfMatch(version) = if_match?;
     let post = posts::edit(&state.db, &caller.user, id, version, c, b.published).await.map_err(precondition)?;
-    Ok(with_etag(StatusCode::OK, post))
+    Ok(versioned(StatusCode::OK, post))
 }
 
 /// Delete a post.
@@ -298,4 +282,8 @@ pub async fn patch(
 pub async fn delete(State(state): State<AppState>, Writer(caller): Writer, Id(id): Id) -> Result<StatusCode> {
     posts::delete(&state.db, &caller.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn versioned(status: StatusCode, post: Post) -> Response {
+    versioned_json(status, post.version, post, None)
 }

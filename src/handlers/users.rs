@@ -3,14 +3,14 @@
 
 use axum::{
     extract::State,
-    http::{header, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
+    http::{header, StatusCode},
+    response::Response,
 };
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    extract::{in_range, precondition, Id, IfMatch, Json, Query},
+    extract::{in_range, precondition, versioned_json, Id, IfMatch, Json, Query},
     openapi::Problem,
 };
 use crate::{
@@ -55,13 +55,6 @@ pub struct UserListQuery {
     pub sort: Option<SortField>,
     /// Default `desc` for `created_at`, else `asc`.
     pub order: Option<SortOrder>,
-}
-
-fn with_etag(status: StatusCode, user: User) -> Response {
-    let etag = HeaderValue::from_str(&format!("\"{}\"", user.version)).unwrap_or(HeaderValue::from_static("\"0\""));
-    let mut res = (status, axum::Json(user)).into_response();
-    res.headers_mut().insert(header::ETAG, etag);
-    res
 }
 
 /// List users (admin): offset pages, search, sort.
@@ -131,11 +124,7 @@ pub async fn create(
     let account = NewAccount::parse(&b.email, &b.name, &b.password).map_err(Error::validation)?;
     let user = users::create(&state.db, &caller.user, account, b.role.unwrap_or_default(), b.plan).await?;
     let location = format!("/api/v1/users/{}", user.id);
-    let mut res = with_etag(StatusCode::CREATED, user);
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(res)
+    Ok(versioned_json(StatusCode::CREATED, user.version, user, Some(location)))
 }
 
 /// Get a user (themselves or an admin).
@@ -147,7 +136,7 @@ pub async fn create(
         (status = 404, description = "No such user", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn show(State(state): State<AppState>, caller: Caller, Id(id): Id) -> Result<Response> {
-    Ok(with_etag(StatusCode::OK, users::get(&state.db, &caller.user, id).await?))
+    Ok(versioned(StatusCode::OK, users::get(&state.db, &caller.user, id).await?))
 }
 
 /// `null` (clear) vs absent (leave) for nullable fields.
@@ -218,7 +207,7 @@ pub async fn patch(
     }
     let expected = if_match.and_then(|m| m.0);
     let user = users::update(&state.db, &caller.user, id, expected, change).await.map_err(precondition)?;
-    Ok(with_etag(StatusCode::OK, user))
+    Ok(versioned(StatusCode::OK, user))
 }
 
 /// An optional `If-Match` (present: must parse).
@@ -246,4 +235,8 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IfMatchOpt {
 pub async fn delete(State(state): State<AppState>, Writer(caller): Writer, Id(id): Id) -> Result<StatusCode> {
     users::delete(&state.db, &caller.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn versioned(status: StatusCode, user: User) -> Response {
+    versioned_json(status, user.version, user, None)
 }

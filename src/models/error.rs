@@ -105,6 +105,10 @@ impl AppError {
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, message)
     }
+    /// A write against a version that is no longer current (REST answers it as 412).
+    pub fn stale(message: impl Into<String>, current_version: i64) -> Self {
+        Self { current_version: Some(current_version), ..Self::new(ErrorCode::Conflict, message) }
+    }
     /// The only message an internal failure ever shows.
     pub fn internal() -> Self {
         Self::new(ErrorCode::InternalError, "Something went wrong on our side. Please try again.")

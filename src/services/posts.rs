@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::{
     db::{self, audit::Entry, posts::NewPost, Db, Tx},
     error::{Error, Result},
-    models::{post::slugify, AppError, ErrorCode, Plan, Post, PostContent, User},
+    models::{post::slugify, AppError, Plan, Post, PostContent, User},
 };
 
 /// How many published posts a `free` account may hold at once.
@@ -117,16 +117,14 @@ pub async fn update(db: &Db, actor: &User, id: i64, expected_version: i64, conte
 
 /// A stale write: the error names the version the post is at now (REST answers it as 412).
 fn stale(current: &Post) -> Error {
-    let mut e = AppError::new(
-        ErrorCode::Conflict,
+    Error::App(AppError::stale(
         format!(
             "This post was changed at {} (now version {}) after you opened it. Reload to see the newer version.",
             current.updated_at.format("%Y-%m-%d %H:%M:%S UTC"),
             current.version
         ),
-    );
-    e.current_version = Some(current.version);
-    Error::App(e)
+        current.version,
+    ))
 }
 
 /// An API edit: new content and/or a publication change, applied together in one

@@ -13,7 +13,7 @@ use crate::{
         Db,
     },
     error::{Error, Result},
-    models::{AppError, ErrorCode, Plan, Role, User},
+    models::{AppError, Plan, Role, User},
 };
 
 /// What an admin asked the user list for (already range-checked by the caller).
@@ -92,12 +92,10 @@ pub async fn update(
     let current =
         db::users::find_by_id(tx.conn(), id).await?.ok_or_else(|| Error::not_found("No such user."))?.into_user();
     if expected_version.is_some_and(|v| v != current.version) {
-        let mut e = AppError::new(
-            ErrorCode::Conflict,
+        return Err(Error::App(AppError::stale(
             format!("This account changed after you loaded it (now version {}).", current.version),
-        );
-        e.current_version = Some(current.version);
-        return Err(Error::App(e));
+            current.version,
+        )));
     }
     let row = db::users::update_profile(tx.conn(), id, Some(current.version), &change, Utc::now())
         .await?
