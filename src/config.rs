@@ -73,6 +73,24 @@ pub struct Config {
     pub cache_max_bytes: u64,
     /// QUIRE_UPLOAD_DIR: where uploaded files are stored (default `<data dir>/uploads`).
     pub upload_dir: PathBuf,
+    /// QUIRE_STRIPE_WEBHOOK_SECRET: the endpoint's signing secret(s) (`whsec_…`), comma-separated
+    /// while a secret is being rolled. Unset: the Stripe webhook answers 503.
+    pub stripe_webhook_secrets: Vec<Secret<String>>,
+    /// QUIRE_STRIPE_TOLERANCE_SECS: how old a signed Stripe timestamp may be.
+    pub stripe_tolerance: Duration,
+    /// QUIRE_STRIPE_CHECKOUT_URL: the Stripe Checkout / Payment Link the upgrade button opens
+    /// (`client_reference_id` is appended).
+    pub stripe_checkout_url: Option<String>,
+    /// QUIRE_GITHUB_WEBHOOK_SECRET: the GitHub webhook's secret. Unset: that webhook answers 503.
+    pub github_webhook_secret: Option<Secret<String>>,
+    /// QUIRE_SSE_HEARTBEAT_SECS: the heartbeat comment's interval on event streams.
+    pub sse_heartbeat: Duration,
+    /// QUIRE_JOB_WORKERS (0 turns this node's workers off), QUIRE_JOB_MAX_ATTEMPTS,
+    /// QUIRE_JOB_LEASE_SECS, QUIRE_JOB_BACKOFF_SECS, QUIRE_JOB_POLL_MS.
+    pub job_workers: usize,
+    pub jobs: crate::services::jobs::QueueSettings,
+    /// QUIRE_REPORT_DIR: where report exports are written (default `<data dir>/reports`).
+    pub report_dir: PathBuf,
 }
 
 /// Requests per minute, per client.
@@ -193,6 +211,29 @@ impl Config {
         let cache_ttl: u64 = parse(&get, "QUIRE_CACHE_TTL_SECS", 60)?;
         let cache_max_mb: u64 = parse(&get, "QUIRE_CACHE_MAX_MB", 8)?;
         let upload_dir = get("QUIRE_UPLOAD_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("uploads"));
+        let report_dir = get("QUIRE_REPORT_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("reports"));
+        let stripe_webhook_secrets: Vec<Secret<String>> = get("QUIRE_STRIPE_WEBHOOK_SECRET")
+            .map(|v| {
+                v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Secret::new(s.to_string())).collect()
+            })
+            .unwrap_or_default();
+        let stripe_tolerance: u64 = parse(&get, "QUIRE_STRIPE_TOLERANCE_SECS", 300)?;
+        let stripe_checkout_url = get("QUIRE_STRIPE_CHECKOUT_URL");
+        if let Some(url) = &stripe_checkout_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError { var: "QUIRE_STRIPE_CHECKOUT_URL", message: "must be an http(s) URL".into() });
+            }
+        }
+        let github_webhook_secret = get("QUIRE_GITHUB_WEBHOOK_SECRET").map(Secret::new);
+        let heartbeat = positive(&get, "QUIRE_SSE_HEARTBEAT_SECS", 15)?;
+        let job_workers: usize = parse(&get, "QUIRE_JOB_WORKERS", 2)?;
+        let jobs = crate::services::jobs::QueueSettings {
+            max_attempts: i64::from(positive(&get, "QUIRE_JOB_MAX_ATTEMPTS", 8)?),
+            lease: Duration::from_secs(u64::from(positive(&get, "QUIRE_JOB_LEASE_SECS", 60)?)),
+            base_backoff: Duration::from_secs(u64::from(positive(&get, "QUIRE_JOB_BACKOFF_SECS", 2)?)),
+            max_backoff: Duration::from_secs(3600),
+            poll: Duration::from_millis(u64::from(positive(&get, "QUIRE_JOB_POLL_MS", 1000)?)),
+        };
 
         Ok(Config {
             addr,
@@ -213,6 +254,14 @@ impl Config {
             cache_ttl: Duration::from_secs(cache_ttl),
             cache_max_bytes: cache_max_mb * 1024 * 1024,
             upload_dir,
+            stripe_webhook_secrets,
+            stripe_tolerance: Duration::from_secs(stripe_tolerance),
+            stripe_checkout_url,
+            github_webhook_secret,
+            sse_heartbeat: Duration::from_secs(u64::from(heartbeat)),
+            job_workers,
+            jobs,
+            report_dir,
         })
     }
 }

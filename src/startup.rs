@@ -16,7 +16,7 @@ use crate::{
     db::{sessions::SessionStore, Db, PoolSettings},
     handlers,
     middleware::{self as mw, http_cache::ResponseCache},
-    services::rate_limit::Limiter,
+    services::{events::Bus, jobs::Queue, rate_limit::Limiter, webhooks::Processor},
     state::AppState,
     ui::{shell, App},
 };
@@ -51,7 +51,20 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
     let limiter = Limiter::in_memory(config.rate_limits);
     limiter.spawn_housekeeping();
     let cache = Arc::new(ResponseCache::new(config.cache_ttl, config.cache_max_bytes));
-    Ok(AppState { leptos_options, db, config: Arc::new(config), limiter, cache })
+    let bus = match &db {
+        Db::Postgres(pool) => Bus::postgres(pool.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!(format!("cannot listen for events on PostgreSQL (DATABASE_URL): {e}")))?,
+        Db::Sqlite(_) => Bus::in_process(),
+    };
+    let queue = Queue::new(db.clone(), config.jobs);
+    Ok(AppState { leptos_options, db, config: Arc::new(config), limiter, cache, bus, queue })
+}
+
+/// Starts this node's job workers (QUIRE_JOB_WORKERS of them).
+pub fn spawn_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let handler = Arc::new(Processor { db: state.db.clone(), bus: state.bus.clone() });
+    state.queue.spawn_workers(state.config.job_workers, handler)
 }
 
 /// The whole application: pages and server functions, the REST API, and the layers.
@@ -120,6 +133,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let options = leptos_options(&config);
     let state = build_state(config, options).await?;
     let db = state.db.clone();
+    let workers = spawn_workers(&state);
 
     let cleanup = tokio::spawn(SessionStore::new(&db).continuously_delete_expired(Duration::from_secs(3600)));
     let purge = tokio::spawn({
@@ -133,6 +147,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
                 }
+                match crate::services::jobs::purge(&db).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "finished jobs purged"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not purge finished jobs"),
+                }
             }
         }
     });
@@ -143,11 +162,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!(format!("cannot listen on {addr} (QUIRE_ADDR): {e}")))?;
     tracing::info!(%addr, database = ?db.dialect(), "Quire is listening on http://{addr}");
 
+    let bus = state.bus.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         stop.await;
         tracing::info!("shutting down: finishing in-flight requests");
+        // Event streams never finish by themselves: end them so they do not hold the shutdown.
+        bus.close();
         let _ = tx.send(());
     });
     let server = tokio::spawn(async move { server.await });
@@ -160,6 +182,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     cleanup.abort();
     purge.abort();
+    // A job cut off here keeps its lease; another worker takes it over when the lease ends.
+    workers.iter().for_each(|w| w.abort());
     db.close().await;
     tracing::info!("stopped");
     Ok(())

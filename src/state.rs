@@ -5,7 +5,12 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{config::Config, db::Db, middleware::http_cache::ResponseCache, services::rate_limit::Limiter};
+use crate::{
+    config::Config,
+    db::Db,
+    middleware::http_cache::ResponseCache,
+    services::{events::Bus, jobs::Queue, rate_limit::Limiter},
+};
 
 /// Shared application state. Axum handlers take parts of it through `FromRef`;
 /// server functions get it from Leptos context (see `server_fns::ctx`).
@@ -18,4 +23,8 @@ pub struct AppState {
     pub limiter: Limiter,
     /// The server-side cache of hot public API reads.
     pub cache: Arc<ResponseCache>,
+    /// Live events for SSE subscribers (shared between nodes on PostgreSQL).
+    pub bus: Bus,
+    /// The background job queue (in the database).
+    pub queue: Queue,
 }

@@ -71,7 +71,7 @@ async fn only_the_author_or_an_admin_changes_a_post(app: TestApp) {
     assert_eq!(code(posts::get_by_slug(app.db(), Some(&other), &post.slug).await.unwrap_err()), ErrorCode::NotFound);
     assert_eq!(code(posts::get_by_slug(app.db(), None, &post.slug).await.unwrap_err()), ErrorCode::NotFound);
     assert!(posts::get_by_slug(app.db(), Some(&admin), &post.slug).await.is_ok());
-    posts::publish(app.db(), &author, post.id).await.unwrap();
+    posts::publish(app.db(), app.bus(), &author, post.id).await.unwrap();
     assert_eq!(code(posts::delete(app.db(), &other, post.id).await.unwrap_err()), ErrorCode::Forbidden);
     assert!(posts::get_by_slug(app.db(), None, &post.slug).await.is_ok());
 
@@ -90,16 +90,16 @@ async fn the_free_plan_holds_three_published_posts(app: TestApp) {
         ids.push(posts::create(app.db(), &author, content(&format!("Post {i}"), "Body", "")).await.unwrap().id);
     }
     for id in &ids[..3] {
-        let p = posts::publish(app.db(), &author, *id).await.unwrap();
+        let p = posts::publish(app.db(), app.bus(), &author, *id).await.unwrap();
         assert!(p.published && p.published_at.is_some());
     }
-    let refused = posts::publish(app.db(), &author, ids[3]).await.unwrap_err();
+    let refused = posts::publish(app.db(), app.bus(), &author, ids[3]).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::Forbidden);
     assert!(refused.public().message.contains("free plan"));
 
     // Unpublishing one makes room; a pro author has no limit.
     posts::unpublish(app.db(), &author, ids[0]).await.unwrap();
-    posts::publish(app.db(), &author, ids[3]).await.unwrap();
+    posts::publish(app.db(), app.bus(), &author, ids[3]).await.unwrap();
     match app.db() {
         Db::Sqlite(p) => {
             sqlx::query("UPDATE users SET plan = 'pro' WHERE id = $1").bind(author.id).execute(p).await.map(|_| ())
@@ -110,7 +110,7 @@ async fn the_free_plan_holds_three_published_posts(app: TestApp) {
     }
     .unwrap();
     let pro = accounts::find(app.db(), author.id).await.unwrap().unwrap();
-    posts::publish(app.db(), &pro, ids[0]).await.unwrap();
+    posts::publish(app.db(), app.bus(), &pro, ids[0]).await.unwrap();
 }
 
 async fn full_text_search_finds_words_in_the_body(app: TestApp) {
@@ -123,8 +123,8 @@ async fn full_text_search_finds_words_in_the_body(app: TestApp) {
         .await
         .unwrap();
     let hidden = posts::create(app.db(), &author, content("Secret", "sunshine in a draft", "")).await.unwrap();
-    posts::publish(app.db(), &author, a.id).await.unwrap();
-    posts::publish(app.db(), &author, b.id).await.unwrap();
+    posts::publish(app.db(), app.bus(), &author, a.id).await.unwrap();
+    posts::publish(app.db(), app.bus(), &author, b.id).await.unwrap();
 
     let found = posts::search(app.db(), "tomatoes", 10).await.unwrap();
     assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), [a.id]);
@@ -162,19 +162,22 @@ mod engagement {
 
         // Nobody but the author sees (or comments on) a draft.
         let body = parse_comment("  First!  ").unwrap();
-        assert_eq!(comments::add(app.db(), &reader, post.id, &body).await.unwrap_err().code(), ErrorCode::NotFound);
-        posts::publish(app.db(), &author, post.id).await.unwrap();
-        let c = comments::add(app.db(), &reader, post.id, &body).await.unwrap();
+        assert_eq!(
+            comments::add(app.db(), app.bus(), &reader, post.id, &body).await.unwrap_err().code(),
+            ErrorCode::NotFound
+        );
+        posts::publish(app.db(), app.bus(), &author, post.id).await.unwrap();
+        let c = comments::add(app.db(), app.bus(), &reader, post.id, &body).await.unwrap();
         assert_eq!(c.body, "First!");
         assert!(parse_comment("").is_err() && parse_comment(&"x".repeat(5001)).is_err());
 
         // Likes are idempotent and counted.
-        comments::set_like(app.db(), &reader, post.id, true).await.unwrap();
-        let stats = comments::set_like(app.db(), &reader, post.id, true).await.unwrap();
+        comments::set_like(app.db(), app.bus(), &reader, post.id, true).await.unwrap();
+        let stats = comments::set_like(app.db(), app.bus(), &reader, post.id, true).await.unwrap();
         assert_eq!((stats.likes, stats.comments, stats.liked_by_me), (1, 1, true));
         let theirs = comments::stats(app.db(), Some(&author), post.id).await.unwrap();
         assert!(!theirs.liked_by_me);
-        let stats = comments::set_like(app.db(), &reader, post.id, false).await.unwrap();
+        let stats = comments::set_like(app.db(), app.bus(), &reader, post.id, false).await.unwrap();
         assert_eq!(stats.likes, 0);
 
         // Only the comment's author or an admin deletes it; the deletion is audited.
@@ -211,7 +214,7 @@ mod listing {
             let tags = if i < 3 { "rust" } else { "other" };
             let c = PostContent::parse(&format!("Post {i}"), "Body", cat, tags).unwrap();
             let p = posts::create(app.db(), &pro, c).await.unwrap();
-            posts::publish(app.db(), &pro, p.id).await.unwrap();
+            posts::publish(app.db(), app.bus(), &pro, p.id).await.unwrap();
             published.push(p.id);
         }
         posts::create(app.db(), &pro, content("A draft", "Body", "rust")).await.unwrap();

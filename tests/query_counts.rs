@@ -39,10 +39,12 @@ async fn pages_cost_a_fixed_number_of_queries() {
     let busy =
         posts::create(app.db(), &author, PostContent::parse("Busy", "Body", "tech", "a,b,c").unwrap()).await.unwrap();
     for p in [&quiet, &busy] {
-        posts::publish(app.db(), &author, p.id).await.unwrap();
+        posts::publish(app.db(), app.bus(), &author, p.id).await.unwrap();
     }
     for i in 0..15 {
-        comments::add(app.db(), &author, busy.id, &parse_comment(&format!("comment {i}")).unwrap()).await.unwrap();
+        comments::add(app.db(), app.bus(), &author, busy.id, &parse_comment(&format!("comment {i}")).unwrap())
+            .await
+            .unwrap();
     }
     let q = queries_for(&app, &format!("/posts/{}", quiet.slug)).await;
     let b = queries_for(&app, &format!("/posts/{}", busy.slug)).await;

@@ -21,7 +21,7 @@ async fn account(app: &TestApp, email: &str) -> User {
 
 async fn published(app: &TestApp, author: &User, title: &str, body: &str) -> quire::models::Post {
     let p = posts::create(app.db(), author, PostContent::parse(title, body, "tech", "rust").unwrap()).await.unwrap();
-    posts::publish(app.db(), author, p.id).await.unwrap()
+    posts::publish(app.db(), app.bus(), author, p.id).await.unwrap()
 }
 
 async fn the_front_page_lists_published_posts_and_searches(app: TestApp) {

@@ -49,3 +49,11 @@ pub async fn for_entity(conn: Conn<'_>, entity_type: &str, entity_id: i64) -> sq
                        WHERE entity_type = $1 AND entity_id = $2 ORDER BY id";
     on_conn!(conn, |c| sqlx::query_as::<_, AuditRow>(SQL).bind(entity_type).bind(entity_id).fetch_all(c).await)
 }
+
+/// The newest entries with their actor's name, newest first.
+pub async fn recent(conn: Conn<'_>, limit: i64) -> sqlx::Result<Vec<crate::models::AuditEntry>> {
+    const SQL: &str =
+        "SELECT a.id, u.name AS actor_name, a.action, a.entity_type, a.entity_id, a.detail, a.created_at \
+                       FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id ORDER BY a.id DESC LIMIT $1";
+    on_conn!(conn, |c| sqlx::query_as::<_, crate::models::AuditEntry>(SQL).bind(limit).fetch_all(c).await)
+}

@@ -35,11 +35,17 @@ pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<()> {
     on_conn!(conn, |c| sqlx::query(SQL).bind(id).execute(c).await.map(|_| ()))
 }
 
-/// Likes a post; liking twice is a no-op.
-pub async fn like(conn: Conn<'_>, post_id: i64, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+/// Likes a post; liking twice is a no-op. True when this call added the like.
+pub async fn like(conn: Conn<'_>, post_id: i64, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
     const SQL: &str =
         "INSERT INTO likes (post_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (post_id, user_id) DO NOTHING";
-    on_conn!(conn, |c| sqlx::query(SQL).bind(post_id).bind(user_id).bind(now).execute(c).await.map(|_| ()))
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(post_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
 }
 
 pub async fn unlike(conn: Conn<'_>, post_id: i64, user_id: i64) -> sqlx::Result<()> {

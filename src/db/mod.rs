@@ -11,11 +11,15 @@ pub mod api_tokens;
 pub mod audit;
 pub mod comments;
 pub mod idempotency;
+pub mod jobs;
+pub mod notifications;
 pub mod posts;
+pub mod reports;
 pub mod seed;
 pub mod sessions;
 pub mod uploads;
 pub mod users;
+pub mod webhooks;
 
 use std::{str::FromStr, time::Duration};
 

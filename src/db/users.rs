@@ -193,3 +193,71 @@ pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM users WHERE id = $1";
     on_conn!(conn, |c| sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected() == 1))
 }
+
+/// The user a Stripe customer belongs to.
+pub async fn find_by_stripe_customer(conn: Conn<'_>, customer: &str) -> sqlx::Result<Option<UserRow>> {
+    const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE stripe_customer_id = $1");
+    on_conn!(conn, |c| sqlx::query_as::<_, UserRow>(SQL).bind(customer).fetch_optional(c).await)
+}
+
+/// The users who registered a GitHub repository (`owner/name`, any case).
+pub async fn find_by_github_repo(conn: Conn<'_>, repo: &str) -> sqlx::Result<Vec<UserRow>> {
+    const SQL: &str =
+        concat!("SELECT ", user_columns!(), " FROM users WHERE lower(github_repo) = lower($1) ORDER BY id");
+    on_conn!(conn, |c| sqlx::query_as::<_, UserRow>(SQL).bind(repo).fetch_all(c).await)
+}
+
+/// Links a Stripe customer to a user (a customer id moves from any previous holder).
+pub async fn link_stripe_customer(
+    mut conn: Conn<'_>,
+    user_id: i64,
+    customer: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    const UNLINK: &str = "UPDATE users SET stripe_customer_id = NULL WHERE stripe_customer_id = $1 AND id <> $2";
+    const LINK: &str = "UPDATE users SET stripe_customer_id = $1, updated_at = $3, version = version + 1 WHERE id = $2";
+    on_conn!(&mut conn, |c| {
+        sqlx::query(UNLINK).bind(customer).bind(user_id).execute(&mut **c).await?;
+        sqlx::query(LINK).bind(customer).bind(user_id).bind(now).execute(&mut **c).await.map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// A user's subscription state as Stripe reported it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BillingRow {
+    pub plan: String,
+    pub stripe_customer_id: Option<String>,
+    pub subscription_id: Option<String>,
+    pub subscription_status: Option<String>,
+    pub current_period_end: Option<DateTime<Utc>>,
+}
+
+pub async fn billing(conn: Conn<'_>, user_id: i64) -> sqlx::Result<Option<BillingRow>> {
+    const SQL: &str = "SELECT plan, stripe_customer_id, subscription_id, subscription_status, current_period_end \
+                       FROM users WHERE id = $1";
+    on_conn!(conn, |c| sqlx::query_as::<_, BillingRow>(SQL).bind(user_id).fetch_optional(c).await)
+}
+
+/// Sets the plan and the subscription fields together.
+pub async fn set_subscription(
+    conn: Conn<'_>,
+    user_id: i64,
+    plan: Plan,
+    subscription_id: &str,
+    status: &str,
+    period_end: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE users SET plan = $2, subscription_id = $3, subscription_status = $4, \
+                       current_period_end = $5, updated_at = $6, version = version + 1 WHERE id = $1";
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(user_id)
+        .bind(plan.as_str())
+        .bind(subscription_id)
+        .bind(status)
+        .bind(period_end)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}

@@ -63,7 +63,7 @@ pub async fn create(
     Json(b): Json<NewComment>,
 ) -> Result<(StatusCode, axum::Json<Comment>)> {
     let body = parse_comment(&b.body).map_err(Error::validation)?;
-    let comment = comments::add(&state.db, &caller.user, id, &body).await?;
+    let comment = comments::add(&state.db, &state.bus, &caller.user, id, &body).await?;
     Ok((StatusCode::CREATED, axum::Json(comment)))
 }
 
@@ -87,7 +87,7 @@ pub async fn delete(State(state): State<AppState>, Writer(caller): Writer, Id(id
         (status = 404, description = "No such post", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn like(State(state): State<AppState>, Writer(caller): Writer, Id(id): Id) -> Result<axum::Json<PostStats>> {
-    Ok(axum::Json(comments::set_like(&state.db, &caller.user, id, true).await?))
+    Ok(axum::Json(comments::set_like(&state.db, &state.bus, &caller.user, id, true).await?))
 }
 
 /// Take a like back (idempotent).
@@ -102,7 +102,7 @@ pub async fn unlike(
     Writer(caller): Writer,
     Id(id): Id,
 ) -> Result<axum::Json<PostStats>> {
-    Ok(axum::Json(comments::set_like(&state.db, &caller.user, id, false).await?))
+    Ok(axum::Json(comments::set_like(&state.db, &state.bus, &caller.user, id, false).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -203,7 +203,7 @@ impl Mutation {
         let content = PostContent::parse_parts(&input.title, &input.body, input.category.as_str(), &tags)
             .map_err(|e| gql(Error::validation(e)))?;
         let st = state(ctx);
-        let post = posts::create_with(&st.db, &c.user, content, input.published).await.map_err(gql)?;
+        let post = posts::create_with(&st.db, &st.bus, &c.user, content, input.published).await.map_err(gql)?;
         st.cache.invalidate();
         Ok(post)
     }
@@ -213,7 +213,7 @@ impl Mutation {
         let c = writer(ctx)?;
         let body = parse_comment(&body).map_err(|e| gql(Error::validation(e)))?;
         let st = state(ctx);
-        let comment = comments::add(&st.db, &c.user, post_id, &body).await.map_err(gql)?;
+        let comment = comments::add(&st.db, &st.bus, &c.user, post_id, &body).await.map_err(gql)?;
         st.cache.invalidate();
         Ok(comment)
     }

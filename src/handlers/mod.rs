@@ -6,16 +6,20 @@
 pub mod auth;
 pub mod batch;
 pub mod comments;
+pub mod events;
 pub mod extract;
 pub mod graphql;
 pub mod health;
 pub mod me;
+pub mod notifications;
 pub mod openapi;
 pub mod posts;
+pub mod reports;
 pub mod tokens;
 pub mod uploads;
 pub mod users;
 pub mod versioning;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -56,6 +60,12 @@ where
         .route("/posts", l(post_list.post(posts::create)))
         .route("/posts/{id}", l(get(posts::show).put(posts::replace).patch(posts::patch).delete(posts::delete)))
         .route("/posts/{id}/comments", l(get(comments::list).post(comments::create)))
+        .route("/posts/{id}/events", l(get(events::post_stream)))
+        .route("/events", l(get(events::stream)))
+        .route("/notifications", l(get(notifications::list)))
+        .route("/notifications/read", l(post(notifications::mark_read)))
+        .route("/reports", l(get(reports::list).post(reports::create)))
+        .route("/reports/{id}/download", l(get(reports::download)))
         .route("/posts/{id}/like", l(put(comments::like).delete(comments::unlike)))
         .route("/comments/{id}", l(delete(comments::delete)))
         .route("/tags", l(get(comments::tags)))
@@ -84,6 +94,9 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", l(get(graphql::handler).post(graphql::handler)))
         .route("/docs", l(get(openapi::docs_page)))
         .route("/docs/init.js", l(get(openapi::docs_init)))
+        // Providers sign their deliveries; no session, token or rate limit applies.
+        .route("/webhooks/stripe", post(webhooks::stripe))
+        .route("/webhooks/github", post(webhooks::github))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .with_state(state.clone());
     let by_version = versions.clone();

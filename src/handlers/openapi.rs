@@ -18,7 +18,9 @@ use utoipa::{
     Modify, OpenApi, ToSchema,
 };
 
-use super::{auth, batch, comments, health, me, posts, tokens, uploads, users};
+use super::{
+    auth, batch, comments, events, health, me, notifications, posts, reports, tokens, uploads, users, webhooks,
+};
 use crate::models::FieldError;
 
 /// An error (RFC 9457 problem details, with Quire's members).
@@ -56,12 +58,15 @@ pub struct Problem {
         comments::list, comments::create, comments::delete, comments::like, comments::unlike, comments::tags,
         tokens::list, tokens::create, tokens::revoke,
         uploads::create, batch::run, document,
+        events::stream, events::post_stream, notifications::list, notifications::mark_read,
+        reports::create, reports::list, reports::download, webhooks::stripe, webhooks::github,
     ),
     components(schemas(Problem)),
     modifiers(&Conventions),
     tags(
         (name = "posts"), (name = "comments"), (name = "likes"), (name = "tags"), (name = "users"),
         (name = "auth"), (name = "tokens"), (name = "uploads"), (name = "batch"), (name = "meta"),
+        (name = "events"), (name = "reports"), (name = "webhooks"),
     )
 )]
 pub struct ApiDoc;

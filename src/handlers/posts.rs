@@ -167,7 +167,7 @@ pub async fn create(
     Json(b): Json<NewPostBody>,
 ) -> Result<Response> {
     let c = content(&b.title, &b.body, &b.category, &b.tags)?;
-    let post = posts::create_with(&state.db, &caller.user, c, b.published == Some(true)).await?;
+    let post = posts::create_with(&state.db, &state.bus, &caller.user, c, b.published == Some(true)).await?;
     let location = format!("/api/v1/posts/{}", post.id);
     Ok(versioned_json(StatusCode::CREATED, post.version, post, Some(location)))
 }
@@ -231,7 +231,9 @@ pub async fn replace(
     // The body's problems are reported before the precondition's.
     let c = content(&b.title, &b.body, &b.category, &b.tags)?;
     let IfMatch(version) = if_match?;
-    let post = posts::edit(&state.db, &caller.user, id, version, Some(c), b.published).await.map_err(precondition)?;
+    let post = posts::edit(&state.db, &state.bus, &caller.user, id, version, Some(c), b.published)
+        .await
+        .map_err(precondition)?;
     Ok(versioned(StatusCode::OK, post))
 }
 
@@ -268,7 +270,8 @@ pub async fn patch(
         None
     };
     let IfMatch(version) = if_match?;
-    let post = posts::edit(&state.db, &caller.user, id, version, c, b.published).await.map_err(precondition)?;
+    let post =
+        posts::edit(&state.db, &state.bus, &caller.user, id, version, c, b.published).await.map_err(precondition)?;
     Ok(versioned(StatusCode::OK, post))
 }
 

@@ -80,7 +80,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(Begin::Replay(stored)) => replay(stored),
         Ok(Begin::Proceed) => {
             let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-            if !res.status().is_success() {
+            let streaming =
+                res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+            if !res.status().is_success() || streaming {
+                // A failure may be retried with the same key; a stream cannot be replayed.
                 if let Err(e) = idempotency::abandon(db, &scope, &key).await {
                     tracing::warn!(error = %e, "could not release an idempotency key");
                 }

@@ -54,7 +54,7 @@ pub async fn update_post(
 pub async fn publish_post(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    posts::publish(&cx.state.db, &user, id).await.map(|_| ()).map_err(|e| cx.fail(e))
+    posts::publish(&cx.state.db, &cx.state.bus, &user, id).await.map(|_| ()).map_err(|e| cx.fail(e))
 }
 
 #[server(prefix = "/fn", endpoint = "unpublish_post")]

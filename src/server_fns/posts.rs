@@ -62,7 +62,7 @@ pub async fn add_comment(post_id: i64, body: String) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
     let body = parse_comment(&body).map_err(|e| cx.fail(Error::validation(e)))?;
-    comments::add(&cx.state.db, &user, post_id, &body).await.map_err(|e| cx.fail(e))?;
+    comments::add(&cx.state.db, &cx.state.bus, &user, post_id, &body).await.map_err(|e| cx.fail(e))?;
     Ok(())
 }
 
@@ -78,5 +78,13 @@ pub async fn delete_comment(id: i64) -> Result<(), AppError> {
 pub async fn set_like(post_id: i64, liked: bool) -> Result<PostStats, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    comments::set_like(&cx.state.db, &user, post_id, liked).await.map_err(|e| cx.fail(e))
+    comments::set_like(&cx.state.db, &cx.state.bus, &user, post_id, liked).await.map_err(|e| cx.fail(e))
+}
+
+/// A post's comments, oldest first (the post page refreshes them live).
+#[server(prefix = "/fn", endpoint = "post_comments")]
+pub async fn post_comments(post_id: i64) -> Result<Vec<crate::models::Comment>, AppError> {
+    let cx = Ctx::get()?;
+    let viewer = cx.user().await?;
+    comments::list(&cx.state.db, viewer.as_ref(), post_id).await.map_err(|e| cx.fail(e))
 }

@@ -2,13 +2,20 @@
 //! workers all call these. Each takes the database handle and validated input.
 
 pub mod accounts;
+pub mod admin;
+pub mod billing;
 pub mod comments;
+pub mod events;
 pub mod idempotency;
+pub mod jobs;
 pub mod markdown;
+pub mod notifications;
 pub mod passwords;
 pub mod posts;
 pub mod rate_limit;
+pub mod reports;
 pub mod seed;
 pub mod tokens;
 pub mod uploads;
 pub mod users;
+pub mod webhooks;

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use serde_json::json;
 
+use super::{events::Bus, notifications};
 use crate::{
     db::{self, audit::Entry, posts::NewPost, Db, Tx},
     error::{Error, Result},
@@ -73,11 +74,16 @@ async fn free_slug(tx: &mut Tx, title: &str) -> Result<String> {
 
 /// Creates a draft by `author`.
 pub async fn create(db: &Db, author: &User, content: PostContent) -> Result<Post> {
-    create_with(db, author, content, false).await
+    create_in(db, None, author, content).await
 }
 
 /// Creates a post, published at once when `publish` (within the plan's limit), all in one transaction.
-pub async fn create_with(db: &Db, author: &User, content: PostContent, publish: bool) -> Result<Post> {
+pub async fn create_with(db: &Db, bus: &Bus, author: &User, content: PostContent, publish: bool) -> Result<Post> {
+    create_in(db, publish.then_some(bus), author, content).await
+}
+
+/// Creates a post; with `publish` (the bus to tell) it is published in the same transaction.
+async fn create_in(db: &Db, publish: Option<&Bus>, author: &User, content: PostContent) -> Result<Post> {
     let mut tx = db.begin().await?;
     let slug = free_slug(&mut tx, &content.title).await?;
     let new = NewPost { author_id: author.id, slug: &slug, content: &content, now: Utc::now() };
@@ -91,11 +97,12 @@ pub async fn create_with(db: &Db, author: &User, content: PostContent, publish: 
     db::posts::set_tags(tx.conn(), id, &content.tags).await?;
     audit(&mut tx, author, "post.create", id, json!({ "slug": slug })).await?;
     let mut post = load(&mut tx, id).await?;
-    if publish {
-        check_plan(&mut tx, author, &post).await?;
-        db::posts::set_published(tx.conn(), id, true, Utc::now()).await?;
-        audit(&mut tx, author, "post.publish", id, json!({})).await?;
+    if let Some(bus) = publish {
+        let raised = publish_in(&mut tx, author, &post).await?;
         post = load(&mut tx, id).await?;
+        tx.commit().await?;
+        notifications::deliver(bus, [raised]);
+        return Ok(post);
     }
     tx.commit().await?;
     Ok(post)
@@ -131,6 +138,7 @@ fn stale(current: &Post) -> Error {
 /// transaction if the post is still at `expected_version` (`None`: whatever it is now).
 pub async fn edit(
     db: &Db,
+    bus: &Bus,
     actor: &User,
     id: i64,
     expected_version: Option<i64>,
@@ -144,6 +152,7 @@ pub async fn edit(
         return Err(stale(&current));
     }
     let mut changed = false;
+    let mut raised = None;
     if let Some(content) = &content {
         if !db::posts::update_content(tx.conn(), id, expected, content, Utc::now()).await? {
             return Err(stale(&current));
@@ -154,9 +163,7 @@ pub async fn edit(
     }
     match published {
         Some(true) if !current.published => {
-            check_plan(&mut tx, actor, &current).await?;
-            db::posts::set_published(tx.conn(), id, true, Utc::now()).await?;
-            audit(&mut tx, actor, "post.publish", id, json!({})).await?;
+            raised = Some(publish_in(&mut tx, actor, &current).await?);
             changed = true;
         }
         Some(false) if current.published => {
@@ -168,6 +175,7 @@ pub async fn edit(
     }
     let post = if changed { load(&mut tx, id).await? } else { current };
     tx.commit().await?;
+    notifications::deliver(bus, raised);
     Ok(post)
 }
 
@@ -188,18 +196,27 @@ async fn check_plan(tx: &mut Tx, actor: &User, post: &Post) -> Result<()> {
     Ok(())
 }
 
+/// Publishes `post` inside `tx`: the plan's limit, the flag, the audit entry and the
+/// author's `post.published` notification (to deliver once `tx` commits).
+async fn publish_in(tx: &mut Tx, actor: &User, post: &Post) -> Result<crate::models::Notification> {
+    check_plan(tx, actor, post).await?;
+    db::posts::set_published(tx.conn(), post.id, true, Utc::now()).await?;
+    audit(tx, actor, "post.publish", post.id, json!({})).await?;
+    let data = json!({ "post_id": post.id, "post_title": post.title, "post_slug": post.slug, "url": format!("/posts/{}", post.slug) });
+    notifications::raise(tx.conn(), post.author_id, "post.published", &data).await
+}
+
 /// Publishes a post. A `free` author may hold at most [`FREE_PUBLISHED_LIMIT`] published posts.
-pub async fn publish(db: &Db, actor: &User, id: i64) -> Result<Post> {
+pub async fn publish(db: &Db, bus: &Bus, actor: &User, id: i64) -> Result<Post> {
     let mut tx = db.begin().await?;
     let post = load_for_change(&mut tx, actor, id).await?;
     if post.published {
         return Ok(post);
     }
-    check_plan(&mut tx, actor, &post).await?;
-    db::posts::set_published(tx.conn(), id, true, Utc::now()).await?;
-    audit(&mut tx, actor, "post.publish", id, json!({})).await?;
+    let raised = publish_in(&mut tx, actor, &post).await?;
     let post = load(&mut tx, id).await?;
     tx.commit().await?;
+    notifications::deliver(bus, [raised]);
     Ok(post)
 }
 

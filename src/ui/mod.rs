@@ -2,6 +2,7 @@
 //! Resources backed by server functions and render on the server first; the
 //! browser then hydrates them.
 
+pub mod browser;
 pub mod components;
 pub mod pages;
 pub mod session;
@@ -21,8 +22,10 @@ use pages::{
     home::HomePage,
     login::LoginPage,
     not_found::NotFound,
+    notifications::NotificationsPage,
     post::PostPage,
     register::RegisterPage,
+    reports::ReportsPage,
     settings::SettingsPage,
 };
 
@@ -78,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard/posts/:id/edit") view=EditPostPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer container">

@@ -122,6 +122,15 @@ impl TestApp {
         &self.state.db
     }
 
+    pub fn bus(&self) -> &quire::services::events::Bus {
+        &self.state.bus
+    }
+
+    /// Starts the job workers, as `quire serve` does.
+    pub fn start_workers(&self) {
+        startup::spawn_workers(&self.state);
+    }
+
     pub fn client(&self) -> Client<'_> {
         Client { app: self, cookie: None }
     }

@@ -115,6 +115,7 @@ fn EditorFields(post: Option<Post>, error: Signal<Option<AppError>>) -> impl Int
     let form_error =
         Signal::derive(move || error.get().filter(|e| e.code != ErrorCode::Conflict && e.errors.is_empty()));
     let initial_body = body.get_untracked();
+    let body_ref = NodeRef::<leptos::html::Textarea>::new();
 
     view! {
         <FormError error=form_error/>
@@ -138,6 +139,7 @@ fn EditorFields(post: Option<Post>, error: Signal<Option<AppError>>) -> impl Int
             name="body"
             rows="14"
             required
+            node_ref=body_ref
             on:input=move |ev| {
                 touched.set(true);
                 body.set(event_target_value(&ev));
@@ -146,6 +148,7 @@ fn EditorFields(post: Option<Post>, error: Signal<Option<AppError>>) -> impl Int
             {initial_body}
         </textarea>
         {move || message("body")}
+        <ImageUpload body body_ref/>
         <label for="post-category">"Category"</label>
         <select
             id="post-category"
@@ -173,5 +176,89 @@ fn EditorFields(post: Option<Post>, error: Signal<Option<AppError>>) -> impl Int
             }
         />
         {move || message("tags")}
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum UploadState {
+    Idle,
+    Sending(u8),
+    Done(String),
+    Failed(String),
+}
+
+/// Uploads an image with a real progress bar (bytes sent) and inserts its Markdown link
+/// into the body at the cursor. Needs JavaScript; without it the body still takes links.
+#[component]
+fn ImageUpload(body: RwSignal<String>, body_ref: NodeRef<leptos::html::Textarea>) -> impl IntoView {
+    let state = RwSignal::new(UploadState::Idle);
+    let start = move |_| {
+        if matches!(state.get_untracked(), UploadState::Sending(_)) {
+            return;
+        }
+        state.set(UploadState::Sending(0));
+        crate::ui::browser::upload_file(
+            "post-image",
+            "/api/v1/uploads",
+            move |p| state.set(UploadState::Sending(p)),
+            move |status, text| {
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                if status == 201 {
+                    let url = v["url"].as_str().unwrap_or_default().to_string();
+                    let alt = v["original_name"].as_str().unwrap_or("image").replace([']', '['], "");
+                    let link = format!("![{alt}]({url})");
+                    let current = body.get_untracked();
+                    let at = body_ref
+                        .get_untracked()
+                        .and_then(|t| t.selection_start().ok().flatten())
+                        .map(|i| i as usize)
+                        .unwrap_or(current.encode_utf16().count());
+                    // selectionStart counts UTF-16 units; find the matching byte offset.
+                    let mut units = 0;
+                    let mut byte = current.len();
+                    for (i, ch) in current.char_indices() {
+                        if units >= at {
+                            byte = i;
+                            break;
+                        }
+                        units += ch.len_utf16();
+                    }
+                    let next = format!(
+                        "{}{}{link}\n{}",
+                        &current[..byte],
+                        if byte == 0 || current[..byte].ends_with('\n') { "" } else { "\n" },
+                        &current[byte..]
+                    );
+                    if let Some(t) = body_ref.get_untracked() {
+                        t.set_value(&next);
+                    }
+                    body.set(next);
+                    state.set(UploadState::Done(url));
+                } else {
+                    let detail = v["detail"].as_str().unwrap_or("The upload failed.").to_string();
+                    state.set(UploadState::Failed(detail));
+                }
+            },
+        );
+    };
+    view! {
+        <div class="upload" data-testid="image-upload">
+            <label for="post-image">"Image"</label>
+            <input id="post-image" type="file" accept="image/png,image/jpeg,image/webp,image/gif"/>
+            <button type="button" class="button small" on:click=start data-testid="upload-button"
+                disabled=move || matches!(state.get(), UploadState::Sending(_))>"Upload and insert"</button>
+            <noscript><span class="muted">" Image upload needs JavaScript."</span></noscript>
+            {move || match state.get() {
+                UploadState::Idle => ().into_any(),
+                UploadState::Sending(p) => view! {
+                    <progress max="100" value=p data-testid="upload-progress"></progress> <span>{p} "%"</span>
+                }.into_any(),
+                UploadState::Done(url) => view! {
+                    <progress max="100" value="100" data-testid="upload-progress"></progress>
+                    <span class="muted" data-testid="upload-done">" Inserted " <code>{url}</code></span>
+                }.into_any(),
+                UploadState::Failed(msg) => view! { <p class="field-error" role="alert">{msg}</p> }.into_any(),
+            }}
+        </div>
     }
 }

@@ -6,6 +6,8 @@ pub mod editor;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod notifications;
 pub mod post;
 pub mod register;
+pub mod reports;
 pub mod settings;

@@ -7,9 +7,10 @@ use leptos_meta::{Meta, Title};
 use leptos_router::{components::A, hooks::use_params_map, location::Url};
 
 use crate::{
-    models::{ErrorCode, PostView},
-    server_fns::posts::{get_post, AddComment, DeleteComment, SetLike},
+    models::{Comment, ErrorCode, PostView},
+    server_fns::posts::{get_post, post_comments, AddComment, DeleteComment, SetLike},
     ui::{
+        browser::use_event_stream,
         components::forms::{FieldError, FormError},
         pages::not_found::NotFound,
     },
@@ -60,6 +61,22 @@ fn Article(
     let date = post.published_at.unwrap_or(post.created_at).format("%Y-%m-%d").to_string();
     let description: String = post.body.chars().take(160).collect();
     let login_href = format!("/login?next={}", Url::escape(&format!("/posts/{}", post.slug)));
+    // New comments by anyone arrive over the post's event stream; the list then reloads.
+    let live = RwSignal::new(0u64);
+    use_event_stream(format!("/api/v1/posts/{post_id}/events"), &["comment.created"], move |_, _| {
+        live.update(|n| *n += 1)
+    });
+    let fresh = Resource::new(
+        move || live.get(),
+        move |n| async move {
+            if n == 0 {
+                Ok(None)
+            } else {
+                post_comments(post_id).await.map(Some)
+            }
+        },
+    );
+    let initial = StoredValue::new(comments);
 
     view! {
         <Title text=post.title.clone()/>
@@ -88,27 +105,12 @@ fn Article(
             }}
         </article>
         <section class="card comments">
-            <h2>"Comments (" <span data-testid="comment-count">{stats.comments}</span> ")"</h2>
-            <ul class="comment-list">
-                {comments
-                    .into_iter()
-                    .map(|c| {
-                        let mine = viewer_id == Some(c.author_id) || viewer_is_admin;
-                        view! {
-                            <li class="comment">
-                                <p class="meta">{c.author_name.clone()} " · " {c.created_at.format("%Y-%m-%d %H:%M").to_string()}</p>
-                                <p class="comment-body">{c.body.clone()}</p>
-                                {mine.then(|| view! {
-                                    <ActionForm action=delete attr:class="inline-form">
-                                        <input type="hidden" name="id" value=c.id/>
-                                        <button type="submit" class="link-button" disabled=move || delete.pending().get()>"Delete"</button>
-                                    </ActionForm>
-                                })}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let list = fresh.await.ok().flatten().unwrap_or_else(|| initial.get_value());
+                    view! { <CommentList comments=list viewer_id viewer_is_admin delete/> }
+                })}
+            </Transition>
             {match viewer_id {
                 Some(_) => view! {
                     <FormError error=comment_error/>
@@ -125,5 +127,37 @@ fn Article(
                 None => view! { <p><A href=login_href>"Sign in to comment"</A></p> }.into_any(),
             }}
         </section>
+    }
+}
+
+#[component]
+fn CommentList(
+    comments: Vec<Comment>,
+    viewer_id: Option<i64>,
+    viewer_is_admin: bool,
+    delete: ServerAction<DeleteComment>,
+) -> impl IntoView {
+    view! {
+        <h2>"Comments (" <span data-testid="comment-count">{comments.len()}</span> ")"</h2>
+        <ul class="comment-list" data-testid="comment-list">
+            {comments
+                .into_iter()
+                .map(|c| {
+                    let mine = viewer_id == Some(c.author_id) || viewer_is_admin;
+                    view! {
+                        <li class="comment" id=format!("comment-{}", c.id)>
+                            <p class="meta">{c.author_name.clone()} " · " {c.created_at.format("%Y-%m-%d %H:%M").to_string()}</p>
+                            <p class="comment-body">{c.body.clone()}</p>
+                            {mine.then(|| view! {
+                                <ActionForm action=delete attr:class="inline-form">
+                                    <input type="hidden" name="id" value=c.id/>
+                                    <button type="submit" class="link-button" disabled=move || delete.pending().get()>"Delete"</button>
+                                </ActionForm>
+                            })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
     }
 }

@@ -6,7 +6,10 @@ use leptos_meta::Title;
 
 use crate::{
     models::{ApiToken, User},
-    server_fns::tokens::{my_tokens, CreateToken, RevokeToken, TokenFlash},
+    server_fns::{
+        account::{my_billing, UpdateProfile},
+        tokens::{my_tokens, CreateToken, RevokeToken, TokenFlash},
+    },
     ui::components::{
         forms::{FieldError, FormError},
         guard::RequireUser,
@@ -31,14 +34,55 @@ fn Settings(user: User) -> impl IntoView {
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
 
+    let profile = ServerAction::<UpdateProfile>::new();
+    let profile_error = Signal::derive(move || profile.value().get().and_then(Result::err));
+    let saved = move || matches!(profile.value().get(), Some(Ok(())));
+    let billing = Resource::new(|| (), |_| my_billing());
+
     view! {
         <section class="card">
             <h1>"Settings"</h1>
             <dl class="facts">
-                <dt>"Name"</dt><dd>{user.name.clone()}</dd>
                 <dt>"Email"</dt><dd>{user.email.clone()}</dd>
-                <dt>"Plan"</dt><dd data-testid="plan">{user.plan.as_str()}</dd>
             </dl>
+            <h2>"Profile"</h2>
+            <ActionForm action=profile attr:class="stack" attr:data-testid="profile-form">
+                <FormError error=Signal::derive(move || profile_error.get().filter(|e| e.errors.is_empty()))/>
+                <label>"Name" <input type="text" name="name" required maxlength="100" value=user.name.clone()/></label>
+                <FieldError error=profile_error field="name"/>
+                <label>"GitHub repository"
+                    <input type="text" name="github_repo" placeholder="owner/name" value=user.github_repo.clone().unwrap_or_default()/>
+                </label>
+                <p class="muted">"A release published there becomes a draft post “Release <tag>” in your dashboard."</p>
+                <FieldError error=profile_error field="github_repo"/>
+                <button type="submit" disabled=move || profile.pending().get()>"Save profile"</button>
+                {move || saved().then(|| view! { <p class="notice" role="status">"Saved."</p> })}
+            </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="billing-heading">
+            <h2 id="billing-heading">"Plan and billing"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match billing.await {
+                        Ok(b) => view! {
+                            <dl class="facts">
+                                <dt>"Plan"</dt><dd data-testid="plan">{b.plan.as_str()}</dd>
+                                <dt>"Subscription"</dt><dd data-testid="subscription-status">{b.status.clone().unwrap_or_else(|| "none".into())}</dd>
+                                {b.current_period_end.map(|t| view! { <dt>"Current period ends"</dt><dd>{t.format("%Y-%m-%d").to_string()}</dd> })}
+                            </dl>
+                            {(b.plan == crate::models::Plan::Free).then(|| view! {
+                                <p class="muted">"The free plan allows 3 published posts; Pro has no limit."</p>
+                            })}
+                            {match (b.plan, b.upgrade_url.clone()) {
+                                (crate::models::Plan::Free, Some(url)) => view! { <a class="button" href=url rel="external" data-testid="upgrade">"Upgrade to Pro"</a> }.into_any(),
+                                (crate::models::Plan::Free, None) => view! { <p class="muted">"Upgrades are not configured on this server."</p> }.into_any(),
+                                _ => ().into_any(),
+                            }}
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
         <section class="card" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading">"API tokens"</h2>

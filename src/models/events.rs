@@ -1,0 +1,198 @@
+//! Background work and live events as the UI and the API show them: notifications,
+//! webhook deliveries, jobs, report exports and a user's billing state.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A per-user event, persisted (so an SSE client can catch up) and pushed live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
+pub struct Notification {
+    /// Also the SSE event's `id:` (increasing per user).
+    pub id: i64,
+    pub user_id: i64,
+    /// `comment.created`, `post.liked`, `post.published`, `subscription.updated`, `report.ready`, `payment.failed`.
+    pub kind: String,
+    /// The event's details, a JSON object (serialised).
+    pub data: String,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Notification {
+    /// One line for the notifications page.
+    pub fn summary(&self) -> String {
+        let d: serde_json::Value = serde_json::from_str(&self.data).unwrap_or_default();
+        let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        match self.kind.as_str() {
+            "comment.created" => format!("{} commented on “{}”", s("author_name"), s("post_title")),
+            "post.liked" => format!("{} liked “{}”", s("user_name"), s("post_title")),
+            "post.published" => format!("Your post “{}” is published", s("post_title")),
+            "subscription.updated" => format!("Your plan is now {} ({})", s("plan"), s("status")),
+            "payment.failed" => "A payment failed: update your billing details to keep Pro".to_string(),
+            "report.ready" => format!("Your {} export is ready", s("kind")),
+            "post.drafted" => format!("A draft “{}” was created from a GitHub release", s("post_title")),
+            other => other.to_string(),
+        }
+    }
+
+    /// Where the notification leads, if anywhere.
+    pub fn link(&self) -> Option<String> {
+        let d: serde_json::Value = serde_json::from_str(&self.data).ok()?;
+        d.get("url").and_then(|v| v.as_str()).map(str::to_string)
+    }
+}
+
+/// Unread count and the newest notifications, for the header and the notifications page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NotificationPage {
+    pub unread: i64,
+    pub items: Vec<Notification>,
+}
+
+/// A webhook delivery as stored (payload kept for reprocessing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct WebhookEvent {
+    pub id: i64,
+    pub source: String,
+    pub external_id: String,
+    pub kind: String,
+    /// `pending`, `processed`, `ignored` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// A background job as the admin page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub locked_by: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What `/admin` lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AdminOverview {
+    pub webhook_events: Vec<WebhookEvent>,
+    pub jobs: Vec<Job>,
+    pub users: Vec<super::User>,
+    pub audit: Vec<AuditEntry>,
+    pub queue_depth: i64,
+}
+
+/// One audit log line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: i64,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user's subscription as Stripe last told us.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Billing {
+    pub plan: super::Plan,
+    pub customer_linked: bool,
+    /// Stripe's status (`active`, `trialing`, `past_due`, `canceled`…), if any subscription exists.
+    pub status: Option<String>,
+    pub current_period_end: Option<DateTime<Utc>>,
+    /// The Checkout / Payment Link URL with `client_reference_id` set, when configured.
+    pub upgrade_url: Option<String>,
+}
+
+/// What a report export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ReportKind {
+    /// The caller's own posts.
+    MyPosts,
+    /// Site statistics per day (administrators only).
+    SiteStats,
+}
+
+impl ReportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::MyPosts => "my_posts",
+            ReportKind::SiteStats => "site_stats",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "my_posts" => Some(ReportKind::MyPosts),
+            "site_stats" => Some(ReportKind::SiteStats),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ReportFormat {
+    Csv,
+    Json,
+}
+
+impl ReportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportFormat::Csv => "csv",
+            ReportFormat::Json => "json",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "csv" => Some(ReportFormat::Csv),
+            "json" => Some(ReportFormat::Json),
+            _ => None,
+        }
+    }
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ReportFormat::Csv => "text/csv; charset=utf-8",
+            ReportFormat::Json => "application/json",
+        }
+    }
+}
+
+/// A report export as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportInfo {
+    pub id: String,
+    pub kind: ReportKind,
+    pub format: ReportFormat,
+    /// `running`, `complete` or `error`.
+    pub status: String,
+    pub row_count: i64,
+    pub byte_size: i64,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Where to download it (when complete).
+    pub download_url: String,
+    /// The file name the download is saved under.
+    pub file_name: String,
+}

@@ -1,0 +1,63 @@
+//! The settings page's account parts: profile (name, GitHub repository for release drafts),
+//! billing state, and notifications.
+
+use leptos::prelude::*;
+
+use crate::models::{AppError, Billing, NotificationPage};
+#[cfg(feature = "ssr")]
+use crate::{
+    db::users::ProfileChange,
+    error::Error,
+    models::validation,
+    server_fns::ctx::Ctx,
+    services::{billing, notifications, users},
+};
+
+/// Changes the signed-in user's name and GitHub repository (`owner/name`, empty to clear).
+#[server(prefix = "/fn", endpoint = "update_profile")]
+pub async fn update_profile(name: String, github_repo: String) -> Result<(), AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    let mut errors = Vec::new();
+    let name = validation::parse_name(&name).map_err(|e| errors.push(e)).ok();
+    let repo = validation::parse_github_repo(&github_repo).map_err(|e| errors.push(e)).ok();
+    if !errors.is_empty() {
+        return Err(cx.fail(Error::validation(errors)));
+    }
+    let change = ProfileChange { name, github_repo: repo, ..Default::default() };
+    users::update(&cx.state.db, &user, user.id, None, change).await.map_err(|e| cx.fail(e))?;
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "my_billing")]
+pub async fn my_billing() -> Result<Billing, AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    billing::billing(&cx.state.db, &cx.state.config, &user).await.map_err(|e| cx.fail(e))
+}
+
+/// The unread count and the newest notifications (`limit` 1–200).
+#[server(prefix = "/fn", endpoint = "my_notifications")]
+pub async fn my_notifications(limit: i64) -> Result<NotificationPage, AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    notifications::page(&cx.state.db, &user, limit).await.map_err(|e| cx.fail(e))
+}
+
+/// The unread count for the header (0 when signed out).
+#[server(prefix = "/fn", endpoint = "unread_count")]
+pub async fn unread_count() -> Result<i64, AppError> {
+    let cx = Ctx::get()?;
+    match cx.user().await? {
+        Some(user) => notifications::unread(&cx.state.db, &user).await.map_err(|e| cx.fail(e)),
+        None => Ok(0),
+    }
+}
+
+/// Marks one notification (`id`) or all of them read.
+#[server(prefix = "/fn", endpoint = "mark_read")]
+pub async fn mark_read(id: Option<i64>) -> Result<(), AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    notifications::mark_read(&cx.state.db, &user, id).await.map(|_| ()).map_err(|e| cx.fail(e))
+}

@@ -1,0 +1,33 @@
+//! The `/reports` page. With JavaScript the page posts to `POST /api/v1/reports` and shows
+//! the streamed progress; without it, this form's server function runs the same export to
+//! the end and the page lists it for download.
+
+use leptos::prelude::*;
+
+use crate::models::{AppError, ReportInfo};
+#[cfg(feature = "ssr")]
+use crate::{server_fns::ctx::Ctx, services::reports};
+
+#[server(prefix = "/fn", endpoint = "my_reports")]
+pub async fn my_reports() -> Result<Vec<ReportInfo>, AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    reports::list(&cx.state.db, &user).await.map_err(|e| cx.fail(e))
+}
+
+#[server(prefix = "/fn", endpoint = "export_report")]
+pub async fn export_report(
+    kind: String,
+    format: String,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<ReportInfo, AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    let req = reports::ReportRequest::parse(&kind, &format, from.as_deref(), to.as_deref()).map_err(|e| cx.fail(e))?;
+    let report = reports::start(&cx.state.db, &user, &req).await.map_err(|e| cx.fail(e))?;
+    // Nobody watches the progress here: a channel of one whose updates are dropped.
+    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    let dir = cx.state.config.report_dir.clone();
+    reports::generate(&cx.state.db, &cx.state.bus, &dir, &user, &report, &req, tx).await.map_err(|e| cx.fail(e))
+}

@@ -1,0 +1,175 @@
+//! Plans and subscriptions, as Stripe reports them through its webhook. A subscription that
+//! is `active` or `trialing` means `pro`; anything else (or a deleted one) means `free`.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+
+use super::{events::Bus, notifications};
+use crate::{
+    config::Config,
+    db::{self, audit::Entry, Db},
+    error::{Error, Result},
+    models::{Billing, Plan, User},
+};
+
+/// The plan a Stripe subscription status grants.
+pub fn plan_for(status: &str, deleted: bool) -> Plan {
+    match status {
+        "active" | "trialing" if !deleted => Plan::Pro,
+        _ => Plan::Free,
+    }
+}
+
+/// A user's billing state, with the upgrade link when one is configured.
+pub async fn billing(db: &Db, config: &Config, user: &User) -> Result<Billing> {
+    let mut conn = db.acquire().await?;
+    let row = db::users::billing(conn.conn(), user.id).await?.ok_or_else(|| Error::not_found("No such user."))?;
+    let upgrade_url = config.stripe_checkout_url.as_ref().map(|base| {
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}client_reference_id={}", user.id)
+    });
+    Ok(Billing {
+        plan: Plan::parse(&row.plan).unwrap_or_default(),
+        customer_linked: row.stripe_customer_id.is_some(),
+        status: row.subscription_status,
+        current_period_end: row.current_period_end,
+        upgrade_url,
+    })
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn unix(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    v.and_then(Value::as_i64).and_then(|t| Utc.timestamp_opt(t, 0).single())
+}
+
+/// Applies one Stripe event. `Ok(true)`: it changed something; `Ok(false)`: nothing to do;
+/// `Err`: try again later (a subscription for a customer not linked yet, say — Stripe does
+/// not promise to deliver `checkout.session.completed` first).
+pub async fn apply_stripe_event(db: &Db, bus: &Bus, kind: &str, event: &Value) -> std::result::Result<bool, String> {
+    let object = event.pointer("/data/object").ok_or("event without data.object")?;
+    let r: Result<bool> = match kind {
+        "checkout.session.completed" => checkout_completed(db, object).await,
+        "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
+            subscription_changed(db, bus, object, kind.ends_with("deleted")).await
+        }
+        "invoice.payment_failed" => payment_failed(db, bus, object).await,
+        _ => Ok(false),
+    };
+    r.map_err(|e| match e {
+        Error::App(a) => a.message,
+        Error::Internal(cause) => cause.to_string(),
+    })
+}
+
+async fn checkout_completed(db: &Db, session: &Value) -> Result<bool> {
+    let user_id =
+        str_at(session, "/client_reference_id").or_else(|| str_at(session, "/metadata/user_id")).ok_or_else(|| {
+            Error::bad_request("checkout session names no user (client_reference_id or metadata.user_id)")
+        })?;
+    let user_id: i64 = user_id.parse().map_err(|_| Error::bad_request(format!("`{user_id}` is not a user id")))?;
+    let customer =
+        str_at(session, "/customer").ok_or_else(|| Error::bad_request("checkout session without a customer"))?;
+    let mut tx = db.begin().await?;
+    if !db::users::link_stripe_customer(tx.conn(), user_id, customer, Utc::now()).await? {
+        return Err(Error::not_found(format!("user {user_id} does not exist")));
+    }
+    let detail = json!({ "customer": customer });
+    db::audit::append(
+        tx.conn(),
+        &Entry {
+            actor_id: None,
+            action: "billing.link",
+            entity_type: "user",
+            entity_id: user_id,
+            detail: &detail,
+            now: Utc::now(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn subscription_changed(db: &Db, bus: &Bus, sub: &Value, deleted: bool) -> Result<bool> {
+    let customer = str_at(sub, "/customer").ok_or_else(|| Error::bad_request("subscription without a customer"))?;
+    let sub_id = str_at(sub, "/id").ok_or_else(|| Error::bad_request("subscription without an id"))?;
+    let status = str_at(sub, "/status").ok_or_else(|| Error::bad_request("subscription without a status"))?;
+    let status = if deleted && status != "canceled" { "canceled" } else { status };
+    // Older API versions carry the period on the subscription, newer ones on its items.
+    let period_end =
+        unix(sub.get("current_period_end")).or_else(|| unix(sub.pointer("/items/data/0/current_period_end")));
+    let plan = plan_for(status, deleted);
+
+    let mut tx = db.begin().await?;
+    let user = match db::users::find_by_stripe_customer(tx.conn(), customer).await? {
+        Some(u) => u.into_user(),
+        None => {
+            // A subscription created with metadata.user_id may arrive before the checkout event.
+            let by_meta = str_at(sub, "/metadata/user_id").and_then(|s| s.parse::<i64>().ok());
+            let Some(uid) = by_meta else {
+                return Err(Error::not_found(format!("customer {customer} is not linked to a user yet")));
+            };
+            if !db::users::link_stripe_customer(tx.conn(), uid, customer, Utc::now()).await? {
+                return Err(Error::not_found(format!("user {uid} does not exist")));
+            }
+            db::users::find_by_id(tx.conn(), uid).await?.ok_or_else(|| Error::not_found("user vanished"))?.into_user()
+        }
+    };
+    db::users::set_subscription(tx.conn(), user.id, plan, sub_id, status, period_end, Utc::now()).await?;
+    let detail = json!({ "subscription": sub_id, "status": status, "plan": plan.as_str() });
+    db::audit::append(
+        tx.conn(),
+        &Entry {
+            actor_id: None,
+            action: "billing.subscription",
+            entity_type: "user",
+            entity_id: user.id,
+            detail: &detail,
+            now: Utc::now(),
+        },
+    )
+    .await?;
+    let data = json!({
+        "plan": plan.as_str(), "status": status,
+        "current_period_end": period_end.map(|t| t.to_rfc3339()), "url": "/settings"
+    });
+    let n = notifications::raise(tx.conn(), user.id, "subscription.updated", &data).await?;
+    tx.commit().await?;
+    notifications::deliver(bus, [n]);
+    Ok(true)
+}
+
+async fn payment_failed(db: &Db, bus: &Bus, invoice: &Value) -> Result<bool> {
+    let customer = str_at(invoice, "/customer").ok_or_else(|| Error::bad_request("invoice without a customer"))?;
+    let mut conn = db.acquire().await?;
+    let Some(user) = db::users::find_by_stripe_customer(conn.conn(), customer).await? else {
+        return Err(Error::not_found(format!("customer {customer} is not linked to a user yet")));
+    };
+    drop(conn);
+    let data = json!({
+        "invoice": str_at(invoice, "/id"),
+        "amount_due": invoice.get("amount_due"),
+        "currency": str_at(invoice, "/currency"),
+        "url": "/settings"
+    });
+    notifications::notify(db, bus, user.id, "payment.failed", &data).await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_active_and_trialing_subscriptions_are_pro() {
+        assert_eq!(plan_for("active", false), Plan::Pro);
+        assert_eq!(plan_for("trialing", false), Plan::Pro);
+        assert_eq!(plan_for("active", true), Plan::Free);
+        for s in ["past_due", "canceled", "unpaid", "incomplete", "incomplete_expired", "paused"] {
+            assert_eq!(plan_for(s, false), Plan::Free, "{s}");
+        }
+    }
+}

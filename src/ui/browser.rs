@@ -1,0 +1,172 @@
+//! The few things the hydrated app does with browser objects directly: an `EventSource`
+//! for live updates, and `XMLHttpRequest` where progress matters (an upload's bytes sent,
+//! a report's streamed progress). On the server every function here does nothing: the
+//! page renders without them and they start once it hydrates.
+
+#[cfg(feature = "hydrate")]
+use leptos::prelude::*;
+
+/// Listens to the event stream at `url` while the calling component lives, calling
+/// `on_event(kind, data)` for each event named in `kinds`. The browser reconnects by itself
+/// (after a server restart too) and sends `Last-Event-ID`, so nothing is missed.
+pub fn use_event_stream(
+    url: String,
+    kinds: &'static [&'static str],
+    on_event: impl Fn(&str, String) + Clone + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let Ok(source) = web_sys::EventSource::new(&url) else { return };
+        let mut handlers = Vec::new();
+        for kind in kinds {
+            let on_event = on_event.clone();
+            let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                on_event(kind, ev.data().as_string().unwrap_or_default());
+            });
+            let _ = source.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref());
+            handlers.push(cb);
+        }
+        let held = send_wrapper::SendWrapper::new((source, handlers));
+        on_cleanup(move || {
+            let (source, _handlers) = held.take();
+            source.close();
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (url, kinds, on_event);
+    }
+}
+
+/// POSTs `body` (JSON) to `url` and calls `on_event(name, data)` for each server-sent event
+/// of the streamed answer as it arrives, then `on_end(status)` with the HTTP status.
+pub fn post_event_stream(
+    url: &str,
+    body: String,
+    on_event: impl Fn(String, String) + 'static,
+    on_end: impl Fn(u16, String) + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::{cell::Cell, rc::Rc};
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return on_end(0, String::new()) };
+        if xhr.open("POST", url).is_err() {
+            return on_end(0, String::new());
+        }
+        let _ = xhr.set_request_header("content-type", "application/json");
+        let _ = xhr.set_request_header("accept", "text/event-stream");
+        let seen = Rc::new(Cell::new(0usize));
+        let parse = {
+            let xhr = xhr.clone();
+            let seen = seen.clone();
+            let on_event = Rc::new(on_event);
+            move || {
+                let text = xhr.response_text().ok().flatten().unwrap_or_default();
+                // Complete events end with a blank line; parse each once.
+                while let Some(end) = text[seen.get()..].find("\n\n") {
+                    let block = &text[seen.get()..seen.get() + end];
+                    seen.set(seen.get() + end + 2);
+                    let (mut name, mut data) = ("message".to_string(), String::new());
+                    for line in block.lines() {
+                        if let Some(v) = line.strip_prefix("event:") {
+                            name = v.trim().to_string();
+                        } else if let Some(v) = line.strip_prefix("data:") {
+                            data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                        }
+                    }
+                    if !data.is_empty() {
+                        on_event(name, data);
+                    }
+                }
+            }
+        };
+        let progress = {
+            let parse = parse.clone();
+            Closure::<dyn FnMut()>::new(move || parse())
+        };
+        let done = {
+            let xhr = xhr.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                parse();
+                let status = xhr.status().unwrap_or(0);
+                on_end(status, xhr.response_text().ok().flatten().unwrap_or_default());
+            })
+        };
+        xhr.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+        xhr.set_onloadend(Some(done.as_ref().unchecked_ref()));
+        // The request lives until it ends; its handlers with it.
+        progress.forget();
+        done.forget();
+        let _ = xhr.send_with_opt_str(Some(&body));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (url, body, on_event, on_end);
+    }
+}
+
+/// Uploads the file chosen in the `<input type=file>` with id `input_id` to `url` as
+/// multipart field `file`, calling `on_progress(percent)` as bytes go out and then
+/// `on_end(status, response text)`.
+pub fn upload_file(
+    input_id: &str,
+    url: &str,
+    on_progress: impl Fn(u8) + 'static,
+    on_end: impl Fn(u16, String) + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let file = document()
+            .get_element_by_id(input_id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0));
+        let Some(file) = file else { return on_end(0, "Choose a file first.".into()) };
+        let (Ok(xhr), Ok(form)) = (web_sys::XmlHttpRequest::new(), web_sys::FormData::new()) else {
+            return on_end(0, String::new());
+        };
+        let _ = form.append_with_blob_and_filename("file", &file, &file.name());
+        if xhr.open("POST", url).is_err() {
+            return on_end(0, String::new());
+        }
+        let _ = xhr.set_request_header("accept", "application/json");
+        let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
+            if ev.length_computable() && ev.total() > 0.0 {
+                on_progress(((ev.loaded() / ev.total()) * 100.0).round().clamp(0.0, 100.0) as u8);
+            }
+        });
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+        }
+        let done = {
+            let xhr = xhr.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let status = xhr.status().unwrap_or(0);
+                on_end(status, xhr.response_text().ok().flatten().unwrap_or_default());
+            })
+        };
+        xhr.set_onloadend(Some(done.as_ref().unchecked_ref()));
+        progress.forget();
+        done.forget();
+        let _ = xhr.send_with_opt_form_data(Some(&form));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (input_id, url, on_progress, on_end);
+    }
+}
+
+/// Sends the browser to `url` (a download answers with an attachment, so the page stays).
+pub fn navigate(url: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(url);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = url;
+    }
+}

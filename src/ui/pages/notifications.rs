@@ -1,0 +1,76 @@
+//! `/notifications`: the signed-in user's notifications, newest first, live; mark one or
+//! all read (server actions that work without JavaScript too).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    models::User,
+    server_fns::account::{my_notifications, MarkRead},
+    ui::{components::guard::RequireUser, session::use_session},
+};
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    view! {
+        <Title text="Notifications"/>
+        <RequireUser view=|user| view! { <Notifications user/> }/>
+    }
+}
+
+#[component]
+fn Notifications(user: User) -> impl IntoView {
+    let _ = user;
+    let session = use_session();
+    let mark = ServerAction::<MarkRead>::new();
+    // A read changes the header's count too.
+    Effect::new(move |_| {
+        if mark.version().get() > 0 {
+            session.notifications.update(|n| *n += 1);
+        }
+    });
+    let list = Resource::new(move || (session.notifications.get(), mark.version().get()), |_| my_notifications(100));
+    view! {
+        <section class="card">
+            <div class="row-between">
+                <h1>"Notifications"</h1>
+                <ActionForm action=mark attr:class="inline-form">
+                    <button type="submit" class="button small" data-testid="mark-all-read">"Mark all read"</button>
+                </ActionForm>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(page) if page.items.is_empty() => view! { <p class="muted" data-testid="no-notifications">"Nothing yet."</p> }.into_any(),
+                        Ok(page) => view! {
+                            <p class="muted">{page.unread} " unread"</p>
+                            <ul class="notification-list" data-testid="notification-list">
+                                {page.items.into_iter().map(|n| {
+                                    let unread = n.read_at.is_none();
+                                    let when = n.created_at.format("%Y-%m-%d %H:%M").to_string();
+                                    let summary = n.summary();
+                                    view! {
+                                        <li class="notification" class:unread=unread data-kind=n.kind.clone()>
+                                            {match n.link() {
+                                                Some(href) => view! { <a href=href>{summary}</a> }.into_any(),
+                                                None => view! { <span>{summary}</span> }.into_any(),
+                                            }}
+                                            <span class="muted">" · " {when}</span>
+                                            {unread.then(|| view! {
+                                                <ActionForm action=mark attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=n.id/>
+                                                    <button type="submit" class="link-button">"Mark read"</button>
+                                                </ActionForm>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
