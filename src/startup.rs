@@ -52,7 +52,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
     limiter.spawn_housekeeping();
     let cache = Arc::new(ResponseCache::new(config.cache_ttl, config.cache_max_bytes));
     let bus = match &db {
-        Db::Postgres(pool) => Bus::postgres(pool.clone())
+        Db::Postgres(pool) => Bus::postgres(pool.clone(), config.database_url.expose())
             .await
             .map_err(|e| anyhow::anyhow!(format!("cannot listen for events on PostgreSQL (DATABASE_URL): {e}")))?,
         Db::Sqlite(_) => Bus::in_process(),

@@ -53,10 +53,11 @@ impl Bus {
     }
 
     /// Several nodes sharing a PostgreSQL database: each notification is also sent with
-    /// `pg_notify`, and a listener task delivers other nodes' notifications here.
-    pub async fn postgres(pool: sqlx::PgPool) -> sqlx::Result<Self> {
+    /// `pg_notify`, and a listener task delivers other nodes' notifications here. The listener
+    /// has its own connection (it reconnects by itself), not one of the pool's.
+    pub async fn postgres(pool: sqlx::PgPool, url: &str) -> sqlx::Result<Self> {
         let mut bus = Bus::in_process();
-        let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
         listener.listen(CHANNEL).await?;
         let local = bus.local.clone();
         let node = bus.node.clone();
