@@ -26,8 +26,8 @@ pub async fn export_report(
     let user = cx.signed_in().await?;
     let req = reports::ReportRequest::parse(&kind, &format, from.as_deref(), to.as_deref()).map_err(|e| cx.fail(e))?;
     let report = reports::start(&cx.state.db, &user, &req).await.map_err(|e| cx.fail(e))?;
-    // Nobody watches the progress here: a channel of one whose updates are dropped.
-    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    // Nobody watches the progress here: the receiver is dropped at once, so sends fail fast.
+    let (tx, _) = tokio::sync::mpsc::channel(1);
     let dir = cx.state.config.report_dir.clone();
     reports::generate(&cx.state.db, &cx.state.bus, &dir, &user, &report, &req, tx).await.map_err(|e| cx.fail(e))
 }

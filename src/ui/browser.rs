@@ -6,37 +6,79 @@
 #[cfg(feature = "hydrate")]
 use leptos::prelude::*;
 
-/// Listens to the event stream at `url` while the calling component lives, calling
-/// `on_event(kind, data)` for each event named in `kinds`. The browser reconnects by itself
-/// (after a server restart too) and sends `Last-Event-ID`, so nothing is missed.
+/// An open `EventSource` and its listeners (closing it releases both).
+#[cfg(feature = "hydrate")]
+pub struct StreamHandle(
+    send_wrapper::SendWrapper<(
+        web_sys::EventSource,
+        Vec<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>>,
+    )>,
+);
+
+#[cfg(feature = "hydrate")]
+impl StreamHandle {
+    pub fn close(self) {
+        let (source, _listeners) = self.0.take();
+        source.close();
+    }
+}
+
+/// Opens an event stream, calling `on_event(kind, data)` for each event named in `kinds`.
+/// The browser reconnects by itself (after a server restart too) and sends `Last-Event-ID`.
+#[cfg(feature = "hydrate")]
+fn open_stream(
+    url: &str,
+    kinds: &'static [&'static str],
+    on_event: impl Fn(&str, String) + Clone + 'static,
+) -> Option<StreamHandle> {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let source = web_sys::EventSource::new(url).ok()?;
+    let mut listeners = Vec::new();
+    for kind in kinds {
+        let on_event = on_event.clone();
+        let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            on_event(kind, ev.data().as_string().unwrap_or_default());
+        });
+        let _ = source.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref());
+        listeners.push(cb);
+    }
+    Some(StreamHandle(send_wrapper::SendWrapper::new((source, listeners))))
+}
+
+/// Listens to the event stream at `url` while the calling component lives.
 pub fn use_event_stream(
     url: String,
     kinds: &'static [&'static str],
     on_event: impl Fn(&str, String) + Clone + 'static,
 ) {
     #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::{closure::Closure, JsCast};
-        let Ok(source) = web_sys::EventSource::new(&url) else { return };
-        let mut handlers = Vec::new();
-        for kind in kinds {
-            let on_event = on_event.clone();
-            let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                on_event(kind, ev.data().as_string().unwrap_or_default());
-            });
-            let _ = source.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref());
-            handlers.push(cb);
-        }
-        let held = send_wrapper::SendWrapper::new((source, handlers));
-        on_cleanup(move || {
-            let (source, _handlers) = held.take();
-            source.close();
-        });
+    if let Some(handle) = open_stream(&url, kinds, on_event) {
+        on_cleanup(move || handle.close());
     }
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (url, kinds, on_event);
     }
+}
+
+/// Keeps the signed-in user's notification stream open (none while signed out); each
+/// notification refreshes the unread count and every view of the notifications.
+pub fn keep_notifications_live(session: crate::ui::session::SessionContext) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |previous: Option<Option<StreamHandle>>| {
+        if let Some(Some(open)) = previous {
+            open.close();
+        }
+        let signed_in = matches!(session.user.get(), Some(Ok(Some(_))));
+        if !signed_in {
+            return None;
+        }
+        open_stream("/api/v1/events", crate::ui::session::NOTIFICATION_KINDS, move |_, _| {
+            session.notifications_changed()
+        })
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = session;
 }
 
 /// POSTs `body` (JSON) to `url` and calls `on_event(name, data)` for each server-sent event

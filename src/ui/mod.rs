@@ -60,6 +60,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_session();
+    browser::keep_notifications_live(session::use_session());
 
     view! {
         <Stylesheet id="leptos" href="/pkg/quire.css"/>

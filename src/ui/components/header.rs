@@ -3,13 +3,7 @@
 use leptos::{either::Either, prelude::*};
 use leptos_router::components::A;
 
-use crate::{
-    server_fns::{account::unread_count, auth::Logout},
-    ui::{
-        browser::use_event_stream,
-        session::{use_session, NOTIFICATION_KINDS},
-    },
-};
+use crate::{server_fns::auth::Logout, ui::session::use_session};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -25,11 +19,18 @@ pub fn Header() -> impl IntoView {
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
                             match session.user.await {
-                                Ok(Some(user)) => Either::Left(view! {
+                                Ok(Some(user)) => {
+                                    let rendered = session.unread.await.unwrap_or(0);
+                                    let live = session.live_unread;
+                                    let count = move || live.get().unwrap_or(rendered);
+                                    Either::Left(view! {
                                     <A href="/dashboard">"Dashboard"</A>
                                     <A href="/reports">"Reports"</A>
                                     <A href="/settings">"Settings"</A>
-                                    <UnreadBadge/>
+                                    <A href="/notifications" attr:class="notifications-link">
+                                        "Notifications "
+                                        <span class="badge" class:unread={move || count() > 0} data-testid="unread-count">{count}</span>
+                                    </A>
                                     {user.is_admin().then(|| view! { <A href="/admin">"Admin"</A> })}
                                     <span class="who" data-testid="current-user">{user.name.clone()}</span>
                                     <ActionForm action=logout attr:class="inline-form">
@@ -37,7 +38,8 @@ pub fn Header() -> impl IntoView {
                                             "Sign out"
                                         </button>
                                     </ActionForm>
-                                }),
+                                })
+                                }
                                 _ => Either::Right(view! {
                                     <A href="/login">"Sign in"</A>
                                     <A href="/register" attr:class="button small">"Register"</A>
@@ -48,25 +50,5 @@ pub fn Header() -> impl IntoView {
                 </nav>
             </div>
         </header>
-    }
-}
-
-/// The unread-notifications count, kept live by the user's event stream.
-#[component]
-fn UnreadBadge() -> impl IntoView {
-    let session = use_session();
-    let tick = session.notifications;
-    use_event_stream("/api/v1/events".to_string(), NOTIFICATION_KINDS, move |_, _| tick.update(|n| *n += 1));
-    let count = Resource::new(move || tick.get(), |_| unread_count());
-    view! {
-        <A href="/notifications" attr:class="notifications-link" attr:aria-label="Notifications">
-            "Notifications "
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let n = count.await.unwrap_or(0);
-                    view! { <span class="badge" class:unread={n > 0} data-testid="unread-count">{n}</span> }
-                })}
-            </Transition>
-        </A>
     }
 }

@@ -53,14 +53,14 @@ fn Admin() -> impl IntoView {
     view! {
         <h1>"Administration"</h1>
         <FormError error=action_error/>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(o) => view! { <Overview o retry_job retry_webhook set_role/> }.into_any(),
                     Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 

@@ -26,7 +26,7 @@ fn Notifications(user: User) -> impl IntoView {
     // A read changes the header's count too.
     Effect::new(move |_| {
         if mark.version().get() > 0 {
-            session.notifications.update(|n| *n += 1);
+            session.notifications_changed();
         }
     });
     let list = Resource::new(move || (session.notifications.get(), mark.version().get()), |_| my_notifications(100));
@@ -38,7 +38,7 @@ fn Notifications(user: User) -> impl IntoView {
                     <button type="submit" class="button small" data-testid="mark-all-read">"Mark all read"</button>
                 </ActionForm>
             </div>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(page) if page.items.is_empty() => view! { <p class="muted" data-testid="no-notifications">"Nothing yet."</p> }.into_any(),
@@ -70,7 +70,7 @@ fn Notifications(user: User) -> impl IntoView {
                         Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }

@@ -61,21 +61,16 @@ fn Article(
     let date = post.published_at.unwrap_or(post.created_at).format("%Y-%m-%d").to_string();
     let description: String = post.body.chars().take(160).collect();
     let login_href = format!("/login?next={}", Url::escape(&format!("/posts/{}", post.slug)));
-    // New comments by anyone arrive over the post's event stream; the list then reloads.
-    let live = RwSignal::new(0u64);
+    // New comments by anyone arrive over the post's event stream; the list then reloads
+    // (into a signal: the page as rendered on the server stays what hydration expects).
+    let fresh = RwSignal::new(None::<Vec<Comment>>);
     use_event_stream(format!("/api/v1/posts/{post_id}/events"), &["comment.created"], move |_, _| {
-        live.update(|n| *n += 1)
-    });
-    let fresh = Resource::new(
-        move || live.get(),
-        move |n| async move {
-            if n == 0 {
-                Ok(None)
-            } else {
-                post_comments(post_id).await.map(Some)
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = post_comments(post_id).await {
+                fresh.set(Some(list));
             }
-        },
-    );
+        });
+    });
     let initial = StoredValue::new(comments);
 
     view! {
@@ -105,12 +100,10 @@ fn Article(
             }}
         </article>
         <section class="card comments">
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let list = fresh.await.ok().flatten().unwrap_or_else(|| initial.get_value());
-                    view! { <CommentList comments=list viewer_id viewer_is_admin delete/> }
-                })}
-            </Transition>
+            {move || {
+                let list = fresh.get().unwrap_or_else(|| initial.get_value());
+                view! { <CommentList comments=list viewer_id viewer_is_admin delete/> }
+            }}
             {match viewer_id {
                 Some(_) => view! {
                     <FormError error=comment_error/>

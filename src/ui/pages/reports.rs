@@ -135,7 +135,7 @@ fn Reports(user: User) -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Recent exports"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(items) if items.is_empty() => view! { <p class="muted">"No exports yet."</p> }.into_any(),
@@ -158,7 +158,7 @@ fn Reports(user: User) -> impl IntoView {
                         Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
