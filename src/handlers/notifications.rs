@@ -4,7 +4,7 @@
 use axum::{extract::State, http::header, response::IntoResponse};
 use serde::Deserialize;
 
-use super::extract::{Json, Query};
+use super::extract::{in_range, Json, Query};
 use crate::{
     error::Result,
     middleware::auth::{Caller, Writer},
@@ -13,20 +13,24 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "events", params(ListQuery),
-    responses((status = 200, description = "`{unread, items}`, newest first")),
+    responses((status = 200, description = "`{unread, items}`, newest first"),
+              (status = 400, description = "`limit` out of range", body = crate::handlers::openapi::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<impl IntoResponse> {
-    let page = notifications::page(&state.db, &caller.user, q.limit.unwrap_or(50)).await?;
+    let limit = in_range("limit", q.limit.unwrap_or(50), 1, 200)?;
+    let page = notifications::page(&state.db, &caller.user, limit).await?;
     Ok((
         [(header::CACHE_CONTROL, "private, no-cache")],
         axum::Json(serde_json::json!({ "unread": page.unread, "items": page.items })),
@@ -37,11 +41,14 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct MarkRead {
     /// One notification; omitted: all of them.
+    #[schema(minimum = 1)]
     pub id: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "events", request_body = MarkRead,
-    responses((status = 200, description = "`{marked, unread}`")),
+    responses((status = 200, description = "`{marked, unread}`"),
+              (status = 403, description = "Read-only token", body = crate::handlers::openapi::Problem),
+              (status = 422, description = "Not a notification id", body = crate::handlers::openapi::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn mark_read(
     State(state): State<AppState>,
