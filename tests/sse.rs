@@ -19,6 +19,10 @@ use tower::ServiceExt;
 type Events = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<axum::Error>>> + Send>>;
 
 async fn open(app: &TestApp, path: &str, token: Option<&str>, last_id: Option<i64>) -> (StatusCode, Events) {
+    open_on(&app.router, path, token, last_id).await
+}
+
+async fn open_on(router: &axum::Router, path: &str, token: Option<&str>, last_id: Option<i64>) -> (StatusCode, Events) {
     let mut req = Request::builder().method(Method::GET).uri(path).header("accept", "text/event-stream");
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
@@ -26,7 +30,7 @@ async fn open(app: &TestApp, path: &str, token: Option<&str>, last_id: Option<i6
     if let Some(id) = last_id {
         req = req.header("last-event-id", id.to_string());
     }
-    let res = app.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let res = router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
     let status = res.status();
     (status, Box::pin(res.into_body().into_data_stream().eventsource()))
 }
@@ -226,4 +230,29 @@ async fn a_closed_connection_frees_its_subscription() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(bus.subscriber_count(), 0, "hung-up clients hold nothing");
+}
+
+/// Two nodes on one PostgreSQL database: a comment written through one reaches an event
+/// stream held by the other (LISTEN/NOTIFY), once.
+#[tokio::test]
+async fn events_reach_subscribers_on_another_node() {
+    let app = TestApp::postgres().await;
+    let (node2, state2) = app.second_node().await;
+    let (_, author_token) = user_with_token(&app, "far@example.com").await;
+    let (_, reader_token) = user_with_token(&app, "near@example.com").await;
+    let post = publish_post(&app, &author_token, "Across nodes").await;
+
+    let (status, mut events) = open_on(&node2, "/api/v1/events", Some(&author_token), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(next(&mut events, Duration::from_secs(1)).await.event, "connected");
+    assert_eq!(state2.bus.subscriber_count(), 1);
+    assert_eq!(app.bus().subscriber_count(), 0, "the subscriber is on the second node");
+
+    comment(&app, &reader_token, post, "from node one").await;
+    let ev = next(&mut events, Duration::from_secs(2)).await;
+    assert_eq!(ev.event, "comment.created");
+    let data: Value = serde_json::from_str(&ev.data).unwrap();
+    assert_eq!(data["data"]["excerpt"], "from node one");
+    // Delivered once: nothing else is pending.
+    assert!(tokio::time::timeout(Duration::from_millis(300), events.next()).await.is_err());
 }

@@ -126,6 +126,14 @@ impl TestApp {
         &self.state.bus
     }
 
+    /// Another `quire serve` process on the same database, as a second node behind a load
+    /// balancer would be: its own state (bus, caches, workers) and router.
+    pub async fn second_node(&self) -> (Router, AppState) {
+        let config = (*self.state.config).clone();
+        let state = startup::build_state(config, test_leptos_options()).await.expect("second node");
+        (startup::router(state.clone()), state)
+    }
+
     /// Starts the job workers, as `quire serve` does.
     pub fn start_workers(&self) {
         startup::spawn_workers(&self.state);
