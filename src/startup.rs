@@ -138,6 +138,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let cleanup = tokio::spawn(SessionStore::new(&db).continuously_delete_expired(Duration::from_secs(3600)));
     let purge = tokio::spawn({
         let db = db.clone();
+        let report_dir = state.config.report_dir.clone();
         async move {
             let mut tick = tokio::time::interval(Duration::from_secs(3600));
             loop {
@@ -151,6 +152,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                     Ok(n) if n > 0 => tracing::info!(removed = n, "finished jobs purged"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "could not purge finished jobs"),
+                }
+                match crate::services::reports::purge(&db, &report_dir).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "old report exports deleted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not delete old report exports"),
                 }
             }
         }

@@ -189,6 +189,24 @@ async fn json_exports_and_the_rules_around_them() {
     let fields: Vec<&str> = p[0].1["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, vec!["kind", "format", "to"]);
 
+    // Exports are kept a week: then the file and the record go.
+    let id = url.split('/').nth(4).unwrap().to_string();
+    let old = chrono::Utc::now() - chrono::Duration::days(8);
+    match app.db() {
+        quire::db::Db::Sqlite(p) => sqlx::query("UPDATE reports SET created_at = $1 WHERE id = $2")
+            .bind(old)
+            .bind(&id)
+            .execute(p)
+            .await
+            .unwrap(),
+        quire::db::Db::Postgres(_) => unreachable!(),
+    };
+    let dir = app.state.config.report_dir.clone();
+    assert!(dir.join(format!("{id}.csv")).exists());
+    assert_eq!(quire::services::reports::purge(app.db(), &dir).await.unwrap(), 1);
+    assert!(!dir.join(format!("{id}.csv")).exists());
+    app.client().api(Method::GET, &url, Some(&token), None, &[]).await.problem(404, "NOT_FOUND");
+
     let (_, admin) = admin_with_token(&app, "root@example.com").await;
     let (status, events) = export(&app, &admin, json!({"kind": "site_stats", "format": "csv"})).await;
     assert_eq!(status, 200);

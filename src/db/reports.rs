@@ -178,3 +178,14 @@ pub fn stream_days<'a>(conn: Conn<'a>, from: DateTime<Utc>, to: DateTime<Utc>) -
     let sql = days_statement(matches!(conn, Conn::Postgres(_)));
     on_conn!(conn, |c| sqlx::query_as::<_, DayLine>(sql).bind(from).bind(to).fetch(c).boxed())
 }
+
+/// Reports created before `before` (to delete with their files).
+pub async fn created_before(conn: Conn<'_>, before: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<(String, String)>> {
+    const SQL: &str = "SELECT id, format FROM reports WHERE created_at < $1 ORDER BY created_at LIMIT $2";
+    on_conn!(conn, |c| sqlx::query_as::<_, (String, String)>(SQL).bind(before).bind(limit).fetch_all(c).await)
+}
+
+pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<()> {
+    const SQL: &str = "DELETE FROM reports WHERE id = $1";
+    on_conn!(conn, |c| sqlx::query(SQL).bind(id).execute(c).await.map(|_| ()))
+}

@@ -381,6 +381,32 @@ pub async fn open(db: &Db, dir: &Path, user: &User, id: &str) -> Result<(ReportI
     Ok((report, path))
 }
 
+/// How long exports are kept.
+pub const RETENTION_DAYS: i64 = 7;
+
+/// Deletes exports older than [`RETENTION_DAYS`], files and records; returns how many.
+pub async fn purge(db: &Db, dir: &Path) -> Result<usize> {
+    let before = Utc::now() - chrono::Duration::days(RETENTION_DAYS);
+    let mut removed = 0;
+    loop {
+        let mut conn = db.acquire().await?;
+        let old = db::reports::created_before(conn.conn(), before, 500).await?;
+        if old.is_empty() {
+            return Ok(removed);
+        }
+        for (id, format) in &old {
+            let path = dir.join(format!("{id}.{format}"));
+            if let Err(e) = tokio::fs::remove_file(&path).await {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(Error::internal(e));
+                }
+            }
+            db::reports::delete(conn.conn(), id).await?;
+            removed += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
