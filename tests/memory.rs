@@ -1,7 +1,7 @@
-//! Report exports: a 100,000-row export completes with the right row count while the
-//! process's heap stays flat (measured by a counting allocator around the system one),
-//! and the file downloads with its content type and name. This file is its own test
-//! binary so no other test's allocations blur the measurement.
+//! Memory, measured by a counting allocator around the system one (this file is its own
+//! test binary): a 100,000-row report export completes with the right row count while the
+//! heap stays flat, and an idle SSE connection costs a few kilobytes, all of it returned when
+//! the client goes away. Also the export rules (formats, access, retention).
 
 mod common;
 
@@ -44,6 +44,12 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOC: Counting = Counting;
 
 const ROWS: i64 = 100_000;
+
+/// The tests here measure the whole process's heap: one at a time.
+async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+    ONE.get_or_init(|| tokio::sync::Mutex::new(())).lock().await
+}
 
 /// Inserts `ROWS` posts for `author` in one statement (the FTS triggers run as usual).
 async fn many_posts(app: &TestApp, author: i64) {
@@ -109,6 +115,7 @@ async fn download(app: &TestApp, token: &str, url: &str) -> (String, String, usi
 
 #[tokio::test]
 async fn a_hundred_thousand_rows_export_in_flat_memory() {
+    let _alone = alone().await;
     let app = TestApp::sqlite().await;
     let (user, token) = user_with_token(&app, "exporter@example.com").await;
     many_posts(&app, user["id"].as_i64().unwrap()).await;
@@ -146,6 +153,7 @@ async fn a_hundred_thousand_rows_export_in_flat_memory() {
 
 #[tokio::test]
 async fn json_exports_and_the_rules_around_them() {
+    let _alone = alone().await;
     let app = TestApp::sqlite().await;
     let (_, token) = user_with_token(&app, "small@example.com").await;
     let res = app
@@ -217,4 +225,76 @@ async fn json_exports_and_the_rules_around_them() {
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     assert!(csv.starts_with("day,posts,comments,likes,users\n"), "{csv}");
     assert!(csv.contains(&format!("{today},1,0,0,3")), "{csv}");
+}
+
+/// Heap bytes held per idle event-stream connection (server and this test's client side
+/// together, so an over-estimate), and nothing left once the clients hang up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_event_stream_costs_a_few_kilobytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _alone = alone().await;
+    const CONNECTIONS: usize = 500;
+    let app = TestApp::sqlite_with(&[("QUIRE_SSE_HEARTBEAT_SECS", "1")]).await;
+    let (_, token) = user_with_token(&app, "idle-memory@example.com").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = app.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    let request = format!("GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n");
+    let connect = || async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 2048];
+        let mut seen = 0;
+        loop {
+            let n = s.read(&mut buf[seen..]).await.unwrap();
+            assert!(n > 0);
+            seen += n;
+            if buf[..seen].windows(16).any(|w| w == b"event: connected") {
+                return s;
+            }
+        }
+    };
+    // Warm up (pools, statement caches, the token look-up), then measure.
+    let warm: Vec<_> = futures_util::future::join_all((0..20).map(|_| connect())).await;
+    drop(warm);
+    let bus = app.bus().clone();
+    while bus.subscriber_count() > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let baseline = LIVE.load(Ordering::Relaxed);
+    let mut open = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        open.push(connect().await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let per_connection = (LIVE.load(Ordering::Relaxed) - baseline) / CONNECTIONS as isize;
+    println!("an idle SSE connection holds {per_connection} heap bytes (server and test client together)");
+    assert_eq!(bus.subscriber_count(), CONNECTIONS);
+    assert!(per_connection < 48 * 1024, "{per_connection} bytes per idle connection");
+
+    let hang_up = |open: Vec<tokio::net::TcpStream>| async {
+        drop(open);
+        for _ in 0..100 {
+            if bus.subscriber_count() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(bus.subscriber_count(), 0);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        LIVE.load(Ordering::Relaxed) - baseline
+    };
+    let left = hang_up(open).await;
+    println!("after the clients hung up: {left} bytes above the baseline");
+    // What stays is capacity the runtime keeps for reuse (the I/O driver's slab pages, say),
+    // not per connection: a second round of as many connections leaves no more behind.
+    assert!(left < (CONNECTIONS as isize) * 1024, "{left} bytes still held after every client left");
+    let mut again = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        again.push(connect().await);
+    }
+    let left_again = hang_up(again).await;
+    println!("after a second round: {left_again} bytes above the baseline");
+    assert!(left_again - left < 64 * 1024, "a second round left {} more bytes: a leak", left_again - left);
 }
