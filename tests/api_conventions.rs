@@ -17,10 +17,7 @@ fn post_body(title: &str) -> Value {
 }
 
 async fn count_posts(app: &TestApp) -> i64 {
-    match app.db() {
-        quire::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT COUNT(*) FROM posts").fetch_one(p).await.unwrap(),
-        quire::db::Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM posts").fetch_one(p).await.unwrap(),
-    }
+    app.count("SELECT COUNT(*) FROM posts").await
 }
 
 async fn idempotency_keys_replay_refuse_and_wait(app: TestApp) {

@@ -10,23 +10,8 @@ use axum::{
     body::Body,
     http::{Method, StatusCode},
 };
-use common::{admin_with_token, user_with_token, RequestSpec, TestApp};
+use common::{admin_with_token, new_post, user_with_token, RequestSpec, TestApp};
 use serde_json::{json, Value};
-
-async fn new_post(app: &TestApp, token: &str, title: &str, tags: &[&str], publish: bool) -> Value {
-    let res = app
-        .client()
-        .api(
-            Method::POST,
-            "/api/v1/posts",
-            Some(token),
-            Some(json!({"title": title, "body": format!("Body of {title}"), "category": "tech", "tags": tags, "published": publish})),
-            &[],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-    res.json()
-}
 
 /// Lifts the free plan's limit of three published posts for `user` (an admin's PATCH).
 async fn make_pro(app: &TestApp, admin_token: &str, user: &Value) {

@@ -44,18 +44,7 @@ async fn next(events: &mut Events, within: Duration) -> Event {
 }
 
 async fn publish_post(app: &TestApp, token: &str, title: &str) -> i64 {
-    let res = app
-        .client()
-        .api(
-            Method::POST,
-            "/api/v1/posts",
-            Some(token),
-            Some(json!({"title": title, "body": "Body", "category": "tech", "published": true})),
-            &[],
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["id"].as_i64().unwrap()
+    common::new_post(app, token, title, &[], true).await["id"].as_i64().unwrap()
 }
 
 async fn comment(app: &TestApp, token: &str, post: i64, body: &str) {

@@ -77,10 +77,7 @@ async fn github(app: &TestApp, event: &str, delivery: &str, body: &str, signatur
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
-    match app.db() {
-        quire::db::Db::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap(),
-        quire::db::Db::Postgres(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap(),
-    }
+    app.count(sql).await
 }
 
 /// Polls `check` until it holds (the workers run in the background), for at most 10 s.

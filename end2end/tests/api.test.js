@@ -2,20 +2,11 @@
 // JavaScript) and the API documentation page, rendered from Quire's own assets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newAccount, hydrated, collectErrors } from './helpers.js';
+import { BASE, launch, newAccount, hydrated, collectErrors, registerIn } from './helpers.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function registerIn(page, acct) {
-  await page.goto(`${BASE}/register`);
-  await page.fill('#register-name', acct.name);
-  await page.fill('#register-email', acct.email);
-  await page.fill('#register-password', acct.password);
-  await page.click('#register-form button[type=submit]');
-  await page.waitForURL(`${BASE}/dashboard`);
-}
 
 async function createToken(page, name, write) {
   const form = page.locator('[data-testid=new-token-form]');
@@ -32,7 +23,7 @@ for (const javaScriptEnabled of [true, false]) {
     const page = await context.newPage();
     const errors = await collectErrors(page);
     const acct = newAccount(javaScriptEnabled ? 'tok-js' : 'tok-nojs');
-    await registerIn(page, acct);
+    await registerIn(page, acct, { js: javaScriptEnabled });
 
     await page.goto(`${BASE}/settings`);
     if (javaScriptEnabled) await hydrated(page);

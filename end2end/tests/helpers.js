@@ -34,3 +34,22 @@ export async function collectErrors(page) {
   });
   return errors;
 }
+
+/// Registers `acct` through /register (after hydration when `js`) and lands on the dashboard.
+export async function registerIn(page, acct, { js = true } = {}) {
+  await page.goto(`${BASE}/register`);
+  if (js) await hydrated(page);
+  await page.fill('#register-name', acct.name);
+  await page.fill('#register-email', acct.email);
+  await page.fill('#register-password', acct.password);
+  await page.click('#register-form button[type=submit]');
+  await page.waitForURL(`${BASE}/dashboard`);
+}
+
+/// A fresh account signed up in `context`: its page (on the dashboard) and credentials.
+export async function signedUp(context, tag, { js = true } = {}) {
+  const page = await context.newPage();
+  const acct = newAccount(tag);
+  await registerIn(page, acct, { js });
+  return { page, acct };
+}

@@ -6,24 +6,11 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASE, launch, newAccount, hydrated, collectErrors } from './helpers.js';
+import { BASE, launch, hydrated, collectErrors, signedUp } from './helpers.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function signedUp(context, tag) {
-  const page = await context.newPage();
-  const acct = newAccount(tag);
-  await page.goto(`${BASE}/register`);
-  await hydrated(page);
-  await page.fill('#register-name', acct.name);
-  await page.fill('#register-email', acct.email);
-  await page.fill('#register-password', acct.password);
-  await page.click('#register-form button[type=submit]');
-  await page.waitForURL(`${BASE}/dashboard`);
-  return { page, acct };
-}
 
 async function publishedPost(page, title) {
   await page.goto(`${BASE}/dashboard/posts/new`);
@@ -104,14 +91,7 @@ test('the report page streams progress to 100% and downloads the file', async ()
 
 test('reports work without JavaScript', async () => {
   const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  const acct = newAccount('report-nojs');
-  await page.goto(`${BASE}/register`);
-  await page.fill('#register-name', acct.name);
-  await page.fill('#register-email', acct.email);
-  await page.fill('#register-password', acct.password);
-  await page.click('#register-form button[type=submit]');
-  await page.waitForURL(`${BASE}/dashboard`);
+  const { page } = await signedUp(context, 'report-nojs', { js: false });
   await page.goto(`${BASE}/reports`);
   await page.selectOption('select[name=format]', 'json');
   await page.click('[data-testid=export]');

@@ -1,24 +1,11 @@
 // Publishing in a real browser: write, publish, read, comment, like, edit, conflict, delete.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newAccount, hydrated, collectErrors } from './helpers.js';
+import { BASE, launch, hydrated, collectErrors, signedUp } from './helpers.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function signedUp(context, tag, { js = true } = {}) {
-  const page = await context.newPage();
-  const acct = newAccount(tag);
-  await page.goto(`${BASE}/register`);
-  if (js) await hydrated(page);
-  await page.fill('#register-name', acct.name);
-  await page.fill('#register-email', acct.email);
-  await page.fill('#register-password', acct.password);
-  await page.click('#register-form button[type=submit]');
-  await page.waitForURL(`${BASE}/dashboard`);
-  return { page, acct };
-}
 
 async function writePost(page, { title, body, tags = 'e2e' }, { js = true } = {}) {
   await page.goto(`${BASE}/dashboard/posts/new`);

@@ -35,7 +35,8 @@ use crate::{
 /// How long a browser waits before reconnecting (the `retry:` field).
 const RETRY_MS: u64 = 2000;
 
-fn sse_response<S>(state: &AppState, stream: S) -> Response
+/// An event-stream answer: heartbeats while idle, no caching, no proxy buffering.
+pub(crate) fn sse_response<S>(state: &AppState, stream: S) -> Response
 where
     S: Stream<Item = std::result::Result<SseEvent, Infallible>> + Send + 'static,
 {

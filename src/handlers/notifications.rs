@@ -56,6 +56,6 @@ pub async fn mark_read(
     Json(body): Json<MarkRead>,
 ) -> Result<impl IntoResponse> {
     let marked = notifications::mark_read(&state.db, &caller.user, body.id).await?;
-    let unread = notifications::unread(&state.db, &caller.user).await?;
+    let unread = notifications::unread(&state.db, caller.user.id).await?;
     Ok(axum::Json(serde_json::json!({ "marked": marked, "unread": unread })))
 }

@@ -11,10 +11,7 @@ use axum::{
     body::Body,
     extract::{Path, State},
     http::{header, HeaderValue},
-    response::{
-        sse::{Event as SseEvent, Sse},
-        IntoResponse, Response,
-    },
+    response::{sse::Event as SseEvent, IntoResponse, Response},
 };
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -73,9 +70,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): J
         let ev = SseEvent::default().event(p.status).data(data.to_string());
         Some((Ok::<_, Infallible>(ev), rx))
     });
-    let mut res = Sse::new(events).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-transform"));
-    res.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    let mut res = super::events::sse_response(&state, events);
     res.headers_mut().insert("x-report-id", HeaderValue::from_str(&report.id).map_err(Error::internal)?);
     Ok(res)
 }

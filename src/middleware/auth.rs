@@ -57,9 +57,14 @@ pub async fn sign_out(session: &Session) -> Result<()> {
     Ok(())
 }
 
+/// The id of the user signed in on this session, if any (no database look-up of the account).
+pub async fn session_user_id(session: &Session) -> Result<Option<i64>> {
+    Ok(session.get::<i64>(USER_ID_KEY).await?)
+}
+
 /// The user signed in on this session, if any (and if the account still exists).
 pub async fn session_user(db: &Db, session: &Session) -> Result<Option<User>> {
-    match session.get::<i64>(USER_ID_KEY).await? {
+    match session_user_id(session).await? {
         Some(id) => accounts::find(db, id).await,
         None => Ok(None),
     }

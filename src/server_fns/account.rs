@@ -44,12 +44,13 @@ pub async fn my_notifications(limit: i64) -> Result<NotificationPage, AppError> 
     notifications::page(&cx.state.db, &user, limit).await.map_err(|e| cx.fail(e))
 }
 
-/// The unread count for the header (0 when signed out).
+/// The unread count for the header (0 when signed out). Every page renders it, so it reads
+/// the session's user id and counts, without loading the account as well.
 #[server(prefix = "/fn", endpoint = "unread_count")]
 pub async fn unread_count() -> Result<i64, AppError> {
     let cx = Ctx::get()?;
-    match cx.user().await? {
-        Some(user) => notifications::unread(&cx.state.db, &user).await.map_err(|e| cx.fail(e)),
+    match cx.user_id().await? {
+        Some(user_id) => notifications::unread(&cx.state.db, user_id).await.map_err(|e| cx.fail(e)),
         None => Ok(0),
     }
 }

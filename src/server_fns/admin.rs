@@ -10,44 +10,31 @@ use crate::{
     error::Error,
     models::Role,
     server_fns::ctx::Ctx,
-    services::{jobs, users, webhooks},
+    services::{admin, users},
 };
 
 #[server(prefix = "/fn", endpoint = "admin_data")]
 pub async fn admin_data(search: String) -> Result<AdminOverview, AppError> {
     let cx = Ctx::get()?;
-    let admin = cx.signed_in().await?;
-    if !admin.is_admin() {
-        return Err(cx.fail(Error::forbidden("Administrators only.")));
-    }
+    let actor = cx.signed_in().await?;
     let search = search.trim();
-    crate::services::admin::overview(&cx.state.db, &admin, (!search.is_empty()).then_some(search))
-        .await
-        .map_err(|e| cx.fail(e))
+    admin::overview(&cx.state.db, &actor, (!search.is_empty()).then_some(search)).await.map_err(|e| cx.fail(e))
 }
 
 /// Puts a failed job back in the queue.
 #[server(prefix = "/fn", endpoint = "retry_job")]
 pub async fn retry_job(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
-    let admin = cx.signed_in().await?;
-    if !admin.is_admin() {
-        return Err(cx.fail(Error::forbidden("Administrators only.")));
-    }
-    jobs::retry(&cx.state.db, id).await.map_err(|e| cx.fail(e))?;
-    cx.state.queue.wake();
-    Ok(())
+    let actor = cx.signed_in().await?;
+    admin::retry_job(&cx.state.db, &cx.state.queue, &actor, id).await.map_err(|e| cx.fail(e))
 }
 
 /// Processes a failed webhook delivery again.
 #[server(prefix = "/fn", endpoint = "retry_webhook")]
 pub async fn retry_webhook(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
-    let admin = cx.signed_in().await?;
-    if !admin.is_admin() {
-        return Err(cx.fail(Error::forbidden("Administrators only.")));
-    }
-    webhooks::retry(&cx.state.db, &cx.state.queue, id).await.map_err(|e| cx.fail(e))
+    let actor = cx.signed_in().await?;
+    admin::retry_webhook(&cx.state.db, &cx.state.queue, &actor, id).await.map_err(|e| cx.fail(e))
 }
 
 /// Changes a user's role.

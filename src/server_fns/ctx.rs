@@ -79,6 +79,11 @@ impl Ctx {
         session_user(&self.state.db, self.session()?).await.map_err(|e| self.fail(e))
     }
 
+    /// The signed-in user's id, without loading the account (for reads keyed by it alone).
+    pub async fn user_id(&self) -> Result<Option<i64>, AppError> {
+        crate::middleware::auth::session_user_id(self.session()?).await.map_err(|e| self.fail(e))
+    }
+
     /// The signed-in user, or UNAUTHORIZED.
     pub async fn signed_in(&self) -> Result<User, AppError> {
         self.user().await?.ok_or_else(|| self.fail(Error::unauthorized("Sign in first.")))

@@ -1,17 +1,17 @@
-//! What administrators see on `/admin`, gathered in a fixed number of queries.
+//! What administrators see and do on `/admin`: the lists (gathered in a fixed number of
+//! queries) and retrying failed background work. Every function checks the actor here.
 
+use super::{jobs, jobs::Queue, users::require_admin, webhooks};
 use crate::{
     db::{self, users::UserSort, Db},
-    error::{Error, Result},
+    error::Result,
     models::{AdminOverview, User},
 };
 
 const LIMIT: i64 = 50;
 
 pub async fn overview(db: &Db, actor: &User, search: Option<&str>) -> Result<AdminOverview> {
-    if !actor.is_admin() {
-        return Err(Error::forbidden("Administrators only."));
-    }
+    require_admin(actor)?;
     let mut conn = db.acquire().await?;
     let webhook_events = db::webhooks::recent(conn.conn(), LIMIT).await?;
     let jobs = db::jobs::recent(conn.conn(), LIMIT).await?;
@@ -25,4 +25,18 @@ pub async fn overview(db: &Db, actor: &User, search: Option<&str>) -> Result<Adm
         audit,
         queue_depth,
     })
+}
+
+/// Puts a failed job back in the queue and wakes this node's workers.
+pub async fn retry_job(db: &Db, queue: &Queue, actor: &User, id: i64) -> Result<()> {
+    require_admin(actor)?;
+    jobs::retry(db, id).await?;
+    queue.wake();
+    Ok(())
+}
+
+/// Processes a failed webhook delivery again.
+pub async fn retry_webhook(db: &Db, queue: &Queue, actor: &User, id: i64) -> Result<()> {
+    require_admin(actor)?;
+    webhooks::retry(db, queue, id).await
 }

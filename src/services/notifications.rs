@@ -49,9 +49,9 @@ pub async fn page(db: &Db, user: &User, limit: i64) -> Result<NotificationPage> 
     Ok(NotificationPage { unread, items })
 }
 
-pub async fn unread(db: &Db, user: &User) -> Result<i64> {
+pub async fn unread(db: &Db, user_id: i64) -> Result<i64> {
     let mut conn = db.acquire().await?;
-    Ok(db::notifications::unread_count(conn.conn(), user.id).await?)
+    Ok(db::notifications::unread_count(conn.conn(), user_id).await?)
 }
 
 /// Marks one notification (or, with `None`, all of them) read; returns how many changed.

@@ -40,7 +40,7 @@ pub struct UserPage {
     pub pagination: Pagination,
 }
 
-fn require_admin(actor: &User) -> Result<()> {
+pub(crate) fn require_admin(actor: &User) -> Result<()> {
     if actor.is_admin() {
         Ok(())
     } else {

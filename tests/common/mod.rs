@@ -122,6 +122,14 @@ impl TestApp {
         &self.state.db
     }
 
+    /// One integer from SQL run on whichever database the app uses (`SELECT COUNT(*) …`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self.db() {
+            Db::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap(),
+        }
+    }
+
     pub fn bus(&self) -> &quire::services::events::Bus {
         &self.state.bus
     }
@@ -314,6 +322,22 @@ pub async fn user_with_token(app: &TestApp, email: &str) -> (Value, String) {
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     (user, res.json()["token"].as_str().unwrap().to_string())
+}
+
+/// Creates a post through the API (`Body of <title>`, category tech) and returns its JSON.
+pub async fn new_post(app: &TestApp, token: &str, title: &str, tags: &[&str], publish: bool) -> Value {
+    let res = app
+        .client()
+        .api(
+            Method::POST,
+            "/api/v1/posts",
+            Some(token),
+            Some(serde_json::json!({"title": title, "body": format!("Body of {title}"), "category": "tech", "tags": tags, "published": publish})),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    res.json()
 }
 
 /// An administrator (created by the service, as `quire user create --admin` does) and a token.

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    models::User,
     server_fns::account::{my_notifications, MarkRead},
     ui::{components::guard::RequireUser, session::use_session},
 };
@@ -14,13 +13,12 @@ use crate::{
 pub fn NotificationsPage() -> impl IntoView {
     view! {
         <Title text="Notifications"/>
-        <RequireUser view=|user| view! { <Notifications user/> }/>
+        <RequireUser view=|_user| view! { <Notifications/> }/>
     }
 }
 
 #[component]
-fn Notifications(user: User) -> impl IntoView {
-    let _ = user;
+fn Notifications() -> impl IntoView {
     let session = use_session();
     let mark = ServerAction::<MarkRead>::new();
     // A read changes the header's count too.
