@@ -199,7 +199,11 @@ async fn plan_follows_the_subscription_through_the_queue(pg: bool) {
         "data": {"object": {"id": "cs_2", "customer": "cus_payer", "metadata": {"user_id": uid.to_string()}}}});
     assert_eq!(signed_stripe(&app, &checkout).await.status, 200);
     eventually("the plan becomes pro", || async { me(&app, &token).await["plan"] == "pro" }).await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM jobs WHERE status = 'done'").await, 2);
+    // The job is marked done just after its change commits.
+    eventually("both jobs are done", || async {
+        count(&app, "SELECT COUNT(*) FROM jobs WHERE status = 'done'").await == 2
+    })
+    .await;
     let n = count(
         &app,
         &format!("SELECT COUNT(*) FROM notifications WHERE user_id = {uid} AND kind = 'subscription.updated'"),
