@@ -58,6 +58,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// QUIRE_REQUEST_TIMEOUT_SECS: a request still running after this answers 504.
     pub request_timeout: Duration,
+    /// QUIRE_UPLOAD_IDLE_TIMEOUT_SECS: an upload that sends nothing for this long fails with
+    /// 408 (uploads have no total timeout: a slow link may take as long as it needs).
+    pub upload_idle_timeout: Duration,
     /// QUIRE_SITE_ROOT: where the built site (pkg/, assets) is served from.
     pub site_root: Option<String>,
     /// QUIRE_CORS_ORIGINS: comma-separated origins allowed to call the API from a browser
@@ -91,6 +94,14 @@ pub struct Config {
     pub jobs: crate::services::jobs::QueueSettings,
     /// QUIRE_REPORT_DIR: where report exports are written (default `<data dir>/reports`).
     pub report_dir: PathBuf,
+    /// QUIRE_EXPORTS_MAX: report exports running at once in this process (default 2).
+    pub exports_max: usize,
+    /// QUIRE_EXPORTS_PER_USER: report exports one user may run at once (default 1).
+    pub exports_per_user: usize,
+    /// QUIRE_SSE_MAX_PER_USER: open event streams per user on this node (default 10).
+    pub sse_max_per_user: usize,
+    /// QUIRE_SSE_MAX_PER_IP: open event streams per client address (IPv6: per /64) on this node (default 50).
+    pub sse_max_per_ip: usize,
 }
 
 /// Requests per minute, per client.
@@ -168,6 +179,7 @@ impl Config {
         if timeout == 0 {
             return Err(ConfigError { var: "QUIRE_REQUEST_TIMEOUT_SECS", message: "must be at least 1".into() });
         }
+        let upload_idle = positive(&get, "QUIRE_UPLOAD_IDLE_TIMEOUT_SECS", 30)?;
         if session_days == 0 {
             return Err(ConfigError { var: "QUIRE_SESSION_DAYS", message: "must be at least 1".into() });
         }
@@ -226,6 +238,10 @@ impl Config {
         }
         let github_webhook_secret = get("QUIRE_GITHUB_WEBHOOK_SECRET").map(Secret::new);
         let heartbeat = positive(&get, "QUIRE_SSE_HEARTBEAT_SECS", 15)?;
+        let exports_max = positive(&get, "QUIRE_EXPORTS_MAX", 2)? as usize;
+        let exports_per_user = positive(&get, "QUIRE_EXPORTS_PER_USER", 1)? as usize;
+        let sse_max_per_user = positive(&get, "QUIRE_SSE_MAX_PER_USER", 10)? as usize;
+        let sse_max_per_ip = positive(&get, "QUIRE_SSE_MAX_PER_IP", 50)? as usize;
         let job_workers: usize = parse(&get, "QUIRE_JOB_WORKERS", 2)?;
         let jobs = crate::services::jobs::QueueSettings {
             max_attempts: i64::from(positive(&get, "QUIRE_JOB_MAX_ATTEMPTS", 8)?),
@@ -247,6 +263,7 @@ impl Config {
             token_ttl: Duration::from_secs(token_hours * 3_600),
             shutdown_grace: Duration::from_secs(grace),
             request_timeout: Duration::from_secs(timeout),
+            upload_idle_timeout: Duration::from_secs(u64::from(upload_idle)),
             site_root: get("QUIRE_SITE_ROOT"),
             cors_origins,
             trusted_proxies,
@@ -262,6 +279,10 @@ impl Config {
             job_workers,
             jobs,
             report_dir,
+            exports_max,
+            exports_per_user,
+            sse_max_per_user,
+            sse_max_per_ip,
         })
     }
 }

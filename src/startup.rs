@@ -3,11 +3,10 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::http::StatusCode;
 use axum::{middleware, Router};
 use leptos::{config::LeptosOptions, prelude::*};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
@@ -16,7 +15,9 @@ use crate::{
     db::{sessions::SessionStore, Db, PoolSettings},
     handlers,
     middleware::{self as mw, http_cache::ResponseCache},
-    services::{events::Bus, jobs::Queue, rate_limit::Limiter, webhooks::Processor},
+    services::{
+        events::Bus, jobs::Queue, rate_limit::Limiter, reports::Exports, streams::StreamLimits, webhooks::Processor,
+    },
     state::AppState,
     ui::{shell, App},
 };
@@ -58,7 +59,9 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
         Db::Sqlite(_) => Bus::in_process(),
     };
     let queue = Queue::new(db.clone(), config.jobs);
-    Ok(AppState { leptos_options, db, config: Arc::new(config), limiter, cache, bus, queue })
+    let exports = Exports::new(config.exports_max, config.exports_per_user);
+    let streams = StreamLimits::new(config.sse_max_per_user, config.sse_max_per_ip);
+    Ok(AppState { leptos_options, db, config: Arc::new(config), limiter, cache, bus, queue, exports, streams })
 }
 
 /// Starts this node's job workers (QUIRE_JOB_WORKERS of them).
@@ -88,7 +91,6 @@ pub fn router(state: AppState) -> Router {
             time::Duration::try_from(state.config.session_idle).unwrap_or(time::Duration::days(14)),
         ));
 
-    let timeout = state.config.request_timeout;
     let app = Router::new()
         .leptos_routes_with_context(&state, routes, mw::security_headers::provide_request_nonce, {
             let options = state.leptos_options.clone();
@@ -111,12 +113,14 @@ pub fn router(state: AppState) -> Router {
     // Layers run outside-in in the reverse order of these calls: the request id is set
     // first, so every later layer and log line sees it.
     let app = mw::security_headers::apply(app)
-        .layer(middleware::from_fn_with_state(state, mw::http_cache::invalidate_on_write))
+        .layer(middleware::from_fn(mw::fn_status::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), mw::http_cache::invalidate_on_write))
         .layer(session_layer)
-        .layer(middleware::from_fn(mw::origin_check::layer))
-        // A stuck request ends as a 504 (a problem document under /api) instead of holding
-        // its connection forever. SSE and report streams will opt out when they arrive.
-        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
+        .layer(middleware::from_fn(mw::input_guard::layer))
+        .layer(middleware::from_fn(mw::body_limit::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), mw::origin_check::layer))
+        // A stuck request ends as a 504 problem; uploads get an idle timeout instead.
+        .layer(middleware::from_fn_with_state(state, mw::timeout::layer))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(mw::problem::layer))
         .layer(middleware::from_fn(mw::security_headers::page_nonce))

@@ -9,7 +9,13 @@ use crate::{
     config::Config,
     db::Db,
     middleware::http_cache::ResponseCache,
-    services::{events::Bus, jobs::Queue, rate_limit::Limiter},
+    services::{
+        events::Bus,
+        jobs::Queue,
+        rate_limit::Limiter,
+        reports::{ExportContext, Exports},
+        streams::StreamLimits,
+    },
 };
 
 /// Shared application state. Axum handlers take parts of it through `FromRef`;
@@ -27,4 +33,15 @@ pub struct AppState {
     pub bus: Bus,
     /// The background job queue (in the database).
     pub queue: Queue,
+    /// Report exports running in this process (bounded per user and in all).
+    pub exports: Exports,
+    /// Open event streams, capped per user and per client address.
+    pub streams: StreamLimits,
+}
+
+impl AppState {
+    /// What starting a report export needs.
+    pub fn export_context(&self) -> ExportContext<'_> {
+        ExportContext { db: &self.db, bus: &self.bus, exports: &self.exports, dir: &self.config.report_dir }
+    }
 }

@@ -46,7 +46,8 @@ async fn idempotency_keys_replay_refuse_and_wait(app: TestApp) {
 
     // While the first request with a key still runs, a retry is told to wait.
     let scope = format!("user:{}", user["id"]);
-    let claimed = quire::services::idempotency::begin(app.db(), &scope, "slow-key", "fingerprint").await.unwrap();
+    let slow = quire::services::idempotency::IdempotencyKey::derive(&scope, "slow-key");
+    let claimed = quire::services::idempotency::begin(app.db(), &slow, "fingerprint").await.unwrap();
     assert_eq!(claimed, quire::services::idempotency::Begin::Proceed);
     let busy = c
         .api(Method::POST, "/api/v1/posts", Some(&token), Some(post_body("Busy")), &[("idempotency-key", "slow-key")])
@@ -326,12 +327,13 @@ async fn graphql_over_the_same_services(app: TestApp) {
 
     let read = app
         .client()
-        .post_json("/api/graphql", gql(&format!(r#"{{ posts(first: 5, tags: ["g"]) {{ items {{ title }} hasMore }} post(id: {id}) {{ slug }} comments(postId: {id}) {{ body }} }}"#)))
+        .post_json("/api/graphql", gql(&format!(r#"{{ posts(first: 5, tags: ["g"]) {{ items {{ title }} hasMore }} post(id: {id}) {{ slug }} comments(postId: {id}) {{ items {{ body }} hasMore }} }}"#)))
         .await
         .json();
     assert_eq!(read["data"]["posts"]["items"][0]["title"], "Graph");
     assert_eq!(read["data"]["post"]["slug"], "graph");
-    assert_eq!(read["data"]["comments"][0]["body"], "Nice");
+    assert_eq!(read["data"]["comments"]["items"][0]["body"], "Nice");
+    assert_eq!(read["data"]["comments"]["hasMore"], false);
 
     // Auth as REST: anonymous `me` fails, a non-admin cannot list users, anonymous cannot write.
     let me = app.client().post_json("/api/graphql", gql("{ me { email } }")).await.json();

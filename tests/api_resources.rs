@@ -6,11 +6,8 @@ mod common;
 
 use std::collections::HashSet;
 
-use axum::{
-    body::Body,
-    http::{Method, StatusCode},
-};
-use common::{admin_with_token, new_post, user_with_token, RequestSpec, TestApp};
+use axum::http::{Method, StatusCode};
+use common::{admin_with_token, multipart, new_post, upload, user_with_token, TestApp, PNG};
 use serde_json::{json, Value};
 
 /// Lifts the free plan's limit of three published posts for `user` (an admin's PATCH).
@@ -389,37 +386,6 @@ async fn personal_tokens_are_managed_from_a_session(app: TestApp) {
     );
     browser.api(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, None, &[]).await.problem(404, "NOT_FOUND");
     api.api(Method::GET, "/api/v1/me", Some(&secret), None, &[]).await.problem(401, "UNAUTHORIZED");
-}
-
-fn multipart(field: &str, filename: &str, declared: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "quire-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {declared}\r\n\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// A valid 1×1 PNG.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
-    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
-
-async fn upload(app: &TestApp, token: &str, ct: String, body: Vec<u8>) -> common::TestResponse {
-    app.client()
-        .request(RequestSpec {
-            method: Method::POST,
-            path: "/api/v1/uploads".into(),
-            headers: vec![("authorization".into(), format!("Bearer {token}")), ("content-type".into(), ct)],
-            body: Body::from(body),
-        })
-        .await
 }
 
 async fn uploads_are_judged_by_content_and_served_immutable(app: TestApp) {

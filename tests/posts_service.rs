@@ -183,7 +183,7 @@ mod engagement {
         // Only the comment's author or an admin deletes it; the deletion is audited.
         assert_eq!(comments::delete(app.db(), &author, c.id).await.unwrap_err().code(), ErrorCode::Forbidden);
         comments::delete(app.db(), &admin, c.id).await.unwrap();
-        assert!(comments::list(app.db(), None, post.id).await.unwrap().is_empty());
+        assert!(comments::list(app.db(), None, post.id, None, 50).await.unwrap().items.is_empty());
         let mut conn = app.db().acquire().await.unwrap();
         let log = db::audit::for_entity(conn.conn(), "comment", c.id).await.unwrap();
         assert_eq!(log.len(), 1);

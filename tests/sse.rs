@@ -68,8 +68,88 @@ macro_rules! quire_sse_on_both {
 quire_sse_on_both!(
     connected_first_then_live_notifications,
     last_event_id_replays_what_was_missed,
-    no_subscription_outlives_its_client
+    no_subscription_outlives_its_client,
+    a_stream_ends_when_its_credential_goes,
 );
+
+/// Reads events until `name` arrives or the stream ends (`None`), for at most `within`.
+async fn until(events: &mut Events, name: &str, within: Duration) -> Option<Event> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, events.next()).await.expect("the stream moves in time") {
+            Some(Ok(ev)) if ev.event == name => return Some(ev),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("a malformed event: {e}"),
+            None => return None,
+        }
+    }
+}
+
+async fn a_stream_ends_when_its_credential_goes(app: TestApp) {
+    // The same database with one-second heartbeats: a second node of the app under test.
+    let mut config = (*app.state.config).clone();
+    config.sse_heartbeat = Duration::from_secs(1);
+    let opts = leptos::config::LeptosOptions::builder().output_name("quire").build();
+    let state = quire::startup::build_state(config, opts).await.unwrap();
+    let router = quire::startup::router(state);
+
+    // A revoked token.
+    let mut b = common::browser(&app, "revoker@example.com").await;
+    let created = b.api(Method::POST, "/api/v1/tokens", None, Some(json!({"name": "sse", "scopes": ["read"]})), &[]).await;
+    let (secret, id) = (created.json()["token"].as_str().unwrap().to_string(), created.json()["id"].as_i64().unwrap());
+    let (status, mut events) = open_on(&router, "/api/v1/events", Some(&secret), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(next(&mut events, Duration::from_secs(1)).await.event, "connected");
+    assert_eq!(b.api(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, None, &[]).await.status, 204);
+    assert!(until(&mut events, "revoked", Duration::from_millis(2500)).await.is_some(), "ended within a heartbeat");
+    assert!(tokio::time::timeout(Duration::from_secs(1), events.next()).await.unwrap().is_none(), "and closed");
+
+    // A signed-out session.
+    let cookie = b.cookie.clone().unwrap();
+    let req = Request::builder().uri("/api/v1/events").header("cookie", &cookie).body(Body::empty()).unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut events: Events = Box::pin(res.into_body().into_data_stream().eventsource());
+    assert_eq!(next(&mut events, Duration::from_secs(1)).await.event, "connected");
+    assert_eq!(b.call_fn("/fn/logout", &[]).await.status, 200);
+    assert!(until(&mut events, "revoked", Duration::from_millis(2500)).await.is_some());
+
+    // A deleted account.
+    let (user, token) = user_with_token(&app, "leaving@example.com").await;
+    let (_, mut events) = open_on(&router, "/api/v1/events", Some(&token), None).await;
+    assert_eq!(next(&mut events, Duration::from_secs(1)).await.event, "connected");
+    let res = app.client().api(Method::DELETE, &format!("/api/v1/users/{}", user["id"]), Some(&token), None, &[]).await;
+    assert_eq!(res.status, 204);
+    assert!(until(&mut events, "revoked", Duration::from_millis(2500)).await.is_some());
+
+    // A live credential keeps its stream through heartbeats.
+    let (_, token) = user_with_token(&app, "staying@example.com").await;
+    let (_, mut events) = open_on(&router, "/api/v1/events", Some(&token), None).await;
+    assert_eq!(next(&mut events, Duration::from_secs(1)).await.event, "connected");
+    assert!(tokio::time::timeout(Duration::from_millis(2500), until(&mut events, "revoked", Duration::from_secs(3))).await.is_err());
+}
+
+#[tokio::test]
+async fn open_streams_are_capped_per_user_and_per_address() {
+    let app = TestApp::sqlite_with(&[("QUIRE_SSE_MAX_PER_USER", "2"), ("QUIRE_SSE_MAX_PER_IP", "3")]).await;
+    let (_, a) = user_with_token(&app, "a@example.com").await;
+    let (_, b) = user_with_token(&app, "b@example.com").await;
+    let (_, a1) = open(&app, "/api/v1/events", Some(&a), None).await;
+    let (_, a2) = open(&app, "/api/v1/events", Some(&a), None).await;
+    let res = app.client().api(Method::GET, "/api/v1/events", Some(&a), None, &[]).await;
+    res.problem(429, "RATE_LIMITED");
+    let (status, b1) = open(&app, "/api/v1/events", Some(&b), None).await;
+    assert_eq!(status, 200);
+    // Three from this address now: a fourth, even anonymous on a post, is refused.
+    let (_, author) = user_with_token(&app, "c@example.com").await;
+    let post = publish_post(&app, &author, "Capped").await;
+    let res = app.client().api(Method::GET, &format!("/api/v1/posts/{post}/events"), None, None, &[]).await;
+    res.problem(429, "RATE_LIMITED");
+    drop((a1, a2, b1));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (status, _again) = open(&app, "/api/v1/events", Some(&a), None).await;
+    assert_eq!(status, 200, "closed streams give their places back");
+}
 
 async fn connected_first_then_live_notifications(app: TestApp) {
     let (author, author_token) = user_with_token(&app, "author@example.com").await;

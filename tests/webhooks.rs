@@ -114,8 +114,69 @@ both!(
     stripe_signatures_are_checked,
     stripe_redelivery_is_processed_once,
     plan_follows_the_subscription_through_the_queue,
-    github_release_becomes_a_draft_once
+    github_release_becomes_a_draft_once,
+    an_older_stripe_event_never_overrides_a_newer_one
 );
+
+async fn billing(app: &TestApp, uid: i64) -> (String, String) {
+    let row = quire::services::billing::billing(app.db(), &app.state.config, &quire::services::accounts::find(app.db(), uid).await.unwrap().unwrap())
+        .await
+        .unwrap();
+    (row.plan.as_str().to_string(), row.status.unwrap_or_default())
+}
+
+async fn an_older_stripe_event_never_overrides_a_newer_one(pg: bool) {
+    let app = app_on(pg, &[]).await;
+    let (user, _) = user_with_token(&app, "ordered@example.com").await;
+    let uid = user["id"].as_i64().unwrap();
+    app.start_workers();
+    let t0 = now() - 600;
+    let sub = |id: &str, kind: &str, status: &str, created: i64| {
+        json!({"id": id, "type": kind, "created": created,
+               "data": {"object": {"id": "sub_9", "customer": "cus_9", "status": status, "metadata": {"user_id": uid.to_string()}}}})
+    };
+    // Created, then deleted; the delayed "updated: active" (older) arrives last.
+    assert_eq!(signed_stripe(&app, &sub("evt_o1", "customer.subscription.created", "active", t0)).await.status, 200);
+    eventually("pro", || async { billing(&app, uid).await.0 == "pro" }).await;
+    assert_eq!(signed_stripe(&app, &sub("evt_o3", "customer.subscription.deleted", "canceled", t0 + 20)).await.status, 200);
+    eventually("free", || async { billing(&app, uid).await == ("free".into(), "canceled".into()) }).await;
+    assert_eq!(signed_stripe(&app, &sub("evt_o2", "customer.subscription.updated", "active", t0 + 10)).await.status, 200);
+    eventually("the late event is handled", || async {
+        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o2' AND status <> 'pending'").await == 1
+    })
+    .await;
+    assert_eq!(billing(&app, uid).await, ("free".into(), "canceled".into()), "a cancelled user stays free");
+    // Same second as the cancellation: still cancelled.
+    assert_eq!(signed_stripe(&app, &sub("evt_o4", "customer.subscription.updated", "active", t0 + 20)).await.status, 200);
+    eventually("handled", || async {
+        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o4' AND status <> 'pending'").await == 1
+    })
+    .await;
+    assert_eq!(billing(&app, uid).await.0, "free");
+
+    // A new subscription, then a payment failure: shown in the subscription state.
+    let new_sub = |id: &str, status: &str, created: i64| {
+        json!({"id": id, "type": "customer.subscription.created", "created": created,
+               "data": {"object": {"id": "sub_10", "customer": "cus_9", "status": status}}})
+    };
+    assert_eq!(signed_stripe(&app, &new_sub("evt_o5", "active", t0 + 30)).await.status, 200);
+    eventually("pro again", || async { billing(&app, uid).await == ("pro".into(), "active".into()) }).await;
+    let failed = json!({"id": "evt_o6", "type": "invoice.payment_failed", "created": t0 + 40,
+        "data": {"object": {"id": "in_9", "customer": "cus_9", "subscription": "sub_10", "amount_due": 900, "currency": "eur"}}});
+    assert_eq!(signed_stripe(&app, &failed).await.status, 200);
+    eventually("past due", || async { billing(&app, uid).await.1 == "past_due" }).await;
+    // An older failure arriving after a newer recovery changes nothing.
+    assert_eq!(signed_stripe(&app, &new_sub("evt_o7", "active", t0 + 50).to_string().replace("customer.subscription.created", "customer.subscription.updated").parse::<Value>().unwrap()).await.status, 200);
+    eventually("active again", || async { billing(&app, uid).await.1 == "active" }).await;
+    let stale_failure = json!({"id": "evt_o8", "type": "invoice.payment_failed", "created": t0 + 45,
+        "data": {"object": {"id": "in_8", "customer": "cus_9", "subscription": "sub_10"}}});
+    assert_eq!(signed_stripe(&app, &stale_failure).await.status, 200);
+    eventually("handled", || async {
+        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o8' AND status <> 'pending'").await == 1
+    })
+    .await;
+    assert_eq!(billing(&app, uid).await, ("pro".into(), "active".into()));
+}
 
 async fn stripe_signatures_are_checked(pg: bool) {
     let app = app_on(pg, &[]).await;
@@ -265,8 +326,8 @@ async fn github_release_becomes_a_draft_once(pg: bool) {
         .await
         .problem(400, "BAD_REQUEST");
 
-    let release = json!({"action": "published", "repository": {"full_name": "quire-org/quire"},
-        "release": {"tag_name": "v1.2.0", "body": "## Changes\n\n- Faster feeds", "html_url": "https://github.com/quire-org/quire/releases/v1.2.0"}})
+    let release = json!({"action": "published", "repository": {"id": 4242, "full_name": "quire-org/quire"},
+        "release": {"id": 77, "tag_name": "v1.2.0", "body": "## Changes\n\n- Faster feeds", "html_url": "https://github.com/quire-org/quire/releases/v1.2.0"}})
     .to_string();
     let sig = github_signature(GITHUB_SECRET, release.as_bytes());
     let res = github(&app, "release", "d-rel-1", &release, Some(sig.clone())).await;
@@ -299,12 +360,42 @@ async fn github_release_becomes_a_draft_once(pg: bool) {
     };
     assert!(body.starts_with("## Changes\n\n- Faster feeds"), "{body}");
 
+    // The same release under new delivery ids (GitHub's "redeliver", or a second hook): no second draft.
+    for d in ["d-rel-1b", "d-rel-1c"] {
+        let res = github(&app, "release", d, &release, Some(github_signature(GITHUB_SECRET, release.as_bytes()))).await;
+        assert_eq!(res.json()["queued"], true);
+    }
+    eventually("the redeliveries are handled", || async {
+        count(&app, "SELECT COUNT(*) FROM jobs WHERE status = 'done'").await == 3
+    })
+    .await;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM posts").await, 1, "one release, one draft");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'post.drafted'").await, 1);
+    // A retried job (its delivery processed again) does not repeat the draft either.
+    let event_id = count(&app, "SELECT MIN(id) FROM webhook_events WHERE kind = 'release.published'").await;
+    quire::services::webhooks::process(app.db(), app.bus(), event_id, false).await.unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM posts").await, 1);
+
+    // A repository belongs to one account: another cannot register it.
+    let (other_user, other_token) = user_with_token(&app, "copycat@example.com").await;
+    let res = app
+        .client()
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", other_user["id"]),
+            Some(&other_token),
+            Some(json!({"github_repo": "quire-org/QUIRE"})),
+            &[],
+        )
+        .await;
+    assert_eq!(res.problem(422, "VALIDATION_ERROR")["errors"][0]["field"], "github_repo");
+
     // A release of a repository nobody registered is recorded and ignored.
-    let other = release.replace("quire-org/quire", "someone/else");
+    let other = release.replace("quire-org/quire", "someone/else").replace("4242", "999");
     let res = github(&app, "release", "d-rel-2", &other, Some(github_signature(GITHUB_SECRET, other.as_bytes()))).await;
     assert_eq!(res.status, 200);
     eventually("the unknown repository's release is ignored", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored'").await == 1
+        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored' AND external_id = 'd-rel-2'").await == 1
     })
     .await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM posts").await, 1);

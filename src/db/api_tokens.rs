@@ -47,10 +47,17 @@ pub async fn find_live_by_hash(
 ) -> sqlx::Result<Option<TokenWithOwner>> {
     const SQL: &str = "SELECT t.id AS token_id, t.scopes, t.last_used_at, \
                               u.id, u.email, u.name, u.password_hash, u.role, u.plan, u.avatar_url, u.github_repo, \
-                              u.created_at, u.updated_at, u.version \
+                              u.created_at, u.updated_at, u.version, u.auth_epoch \
                        FROM api_tokens t JOIN users u ON u.id = t.user_id \
                        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)";
     on_conn!(conn, |c| sqlx::query_as::<_, TokenWithOwner>(SQL).bind(token_hash).bind(now).fetch_optional(c).await)
+}
+
+/// Whether token `id` is still live (not revoked, not expired, its owner not deleted).
+pub async fn is_live(conn: Conn<'_>, id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    const SQL: &str = "SELECT COUNT(*) FROM api_tokens WHERE id = $1 AND revoked_at IS NULL \
+                       AND (expires_at IS NULL OR expires_at > $2)";
+    on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).bind(id).bind(now).fetch_one(c).await.map(|n| n == 1))
 }
 
 pub async fn touch_last_used(conn: Conn<'_>, token_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {

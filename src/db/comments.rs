@@ -23,11 +23,21 @@ pub async fn find(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<Comment>> {
     on_conn!(conn, |c| sqlx::query_as::<_, Comment>(SQL).bind(id).fetch_optional(c).await)
 }
 
-/// A post's comments, oldest first.
-pub async fn for_post(conn: Conn<'_>, post_id: i64) -> sqlx::Result<Vec<Comment>> {
+/// Up to `limit` of a post's comments after comment `after_id` (0: from the first), oldest first.
+/// Served by `comments_post_idx (post_id, id)`.
+pub async fn page_after(conn: Conn<'_>, post_id: i64, after_id: i64, limit: i64) -> sqlx::Result<Vec<Comment>> {
     const SQL: &str = "SELECT c.id, c.post_id, c.author_id, u.name AS author_name, c.body, c.created_at \
-                       FROM comments c JOIN users u ON u.id = c.author_id WHERE c.post_id = $1 ORDER BY c.id";
-    on_conn!(conn, |c| sqlx::query_as::<_, Comment>(SQL).bind(post_id).fetch_all(c).await)
+                       FROM comments c JOIN users u ON u.id = c.author_id \
+                       WHERE c.post_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3";
+    on_conn!(conn, |c| sqlx::query_as::<_, Comment>(SQL).bind(post_id).bind(after_id).bind(limit).fetch_all(c).await)
+}
+
+/// Up to `limit` of a post's comments before comment `before_id` (`i64::MAX`: the newest), newest first.
+pub async fn page_before(conn: Conn<'_>, post_id: i64, before_id: i64, limit: i64) -> sqlx::Result<Vec<Comment>> {
+    const SQL: &str = "SELECT c.id, c.post_id, c.author_id, u.name AS author_name, c.body, c.created_at \
+                       FROM comments c JOIN users u ON u.id = c.author_id \
+                       WHERE c.post_id = $1 AND c.id < $2 ORDER BY c.id DESC LIMIT $3";
+    on_conn!(conn, |c| sqlx::query_as::<_, Comment>(SQL).bind(post_id).bind(before_id).bind(limit).fetch_all(c).await)
 }
 
 pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<()> {
@@ -48,9 +58,10 @@ pub async fn like(conn: Conn<'_>, post_id: i64, user_id: i64, now: DateTime<Utc>
         .map(|r| r.rows_affected() == 1))
 }
 
-pub async fn unlike(conn: Conn<'_>, post_id: i64, user_id: i64) -> sqlx::Result<()> {
+/// Takes a like back; true when there was one.
+pub async fn unlike(conn: Conn<'_>, post_id: i64, user_id: i64) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM likes WHERE post_id = $1 AND user_id = $2";
-    on_conn!(conn, |c| sqlx::query(SQL).bind(post_id).bind(user_id).execute(c).await.map(|_| ()))
+    on_conn!(conn, |c| sqlx::query(SQL).bind(post_id).bind(user_id).execute(c).await.map(|r| r.rows_affected() == 1))
 }
 
 /// Like count, comment count and whether `viewer` liked the post, in one round trip.

@@ -1,5 +1,6 @@
-//! Idempotency records: one per (caller scope, `Idempotency-Key`), holding the first
-//! request's fingerprint and, once it finished, its response.
+//! Idempotency records: one per (caller scope, hash of the `Idempotency-Key`), holding the
+//! first request's keyed fingerprint and, once it finished, its status and sealed response.
+//! Nothing here is readable without the key itself (see `services::idempotency`).
 
 use chrono::{DateTime, Utc};
 
@@ -10,8 +11,8 @@ pub struct Record {
     pub fingerprint: String,
     /// `None` while the first request is still running.
     pub status: Option<i32>,
-    pub headers: Option<String>,
-    pub body: Option<Vec<u8>>,
+    /// The response, encrypted (nonce ‖ ciphertext).
+    pub sealed: Option<Vec<u8>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -19,16 +20,16 @@ pub struct Record {
 pub async fn try_begin(
     conn: Conn<'_>,
     scope: &str,
-    key: &str,
+    key_hash: &str,
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    const SQL: &str = "INSERT INTO idempotency_keys (scope, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
-                       ON CONFLICT (scope, key) DO NOTHING";
+    const SQL: &str = "INSERT INTO idempotency_keys (scope, key_hash, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
+                       ON CONFLICT (scope, key_hash) DO NOTHING";
     on_conn!(conn, |c| {
         sqlx::query(SQL)
             .bind(scope)
-            .bind(key)
+            .bind(key_hash)
             .bind(fingerprint)
             .bind(now)
             .execute(c)
@@ -37,29 +38,22 @@ pub async fn try_begin(
     })
 }
 
-pub async fn find(conn: Conn<'_>, scope: &str, key: &str) -> sqlx::Result<Option<Record>> {
-    const SQL: &str = "SELECT fingerprint, status, headers, body, created_at FROM idempotency_keys \
-                       WHERE scope = $1 AND key = $2";
-    on_conn!(conn, |c| sqlx::query_as::<_, Record>(SQL).bind(scope).bind(key).fetch_optional(c).await)
+pub async fn find(conn: Conn<'_>, scope: &str, key_hash: &str) -> sqlx::Result<Option<Record>> {
+    const SQL: &str = "SELECT fingerprint, status, sealed, created_at FROM idempotency_keys \
+                       WHERE scope = $1 AND key_hash = $2";
+    on_conn!(conn, |c| sqlx::query_as::<_, Record>(SQL).bind(scope).bind(key_hash).fetch_optional(c).await)
 }
 
-pub async fn complete(
-    conn: Conn<'_>,
-    scope: &str,
-    key: &str,
-    status: i32,
-    headers: &str,
-    body: &[u8],
-) -> sqlx::Result<()> {
-    const SQL: &str = "UPDATE idempotency_keys SET status = $1, headers = $2, body = $3 WHERE scope = $4 AND key = $5";
+pub async fn complete(conn: Conn<'_>, scope: &str, key_hash: &str, status: i32, sealed: &[u8]) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE idempotency_keys SET status = $1, sealed = $2 WHERE scope = $3 AND key_hash = $4";
     on_conn!(conn, |c| {
-        sqlx::query(SQL).bind(status).bind(headers).bind(body).bind(scope).bind(key).execute(c).await.map(|_| ())
+        sqlx::query(SQL).bind(status).bind(sealed).bind(scope).bind(key_hash).execute(c).await.map(|_| ())
     })
 }
 
-pub async fn remove(conn: Conn<'_>, scope: &str, key: &str) -> sqlx::Result<()> {
-    const SQL: &str = "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2";
-    on_conn!(conn, |c| sqlx::query(SQL).bind(scope).bind(key).execute(c).await.map(|_| ()))
+pub async fn remove(conn: Conn<'_>, scope: &str, key_hash: &str) -> sqlx::Result<()> {
+    const SQL: &str = "DELETE FROM idempotency_keys WHERE scope = $1 AND key_hash = $2";
+    on_conn!(conn, |c| sqlx::query(SQL).bind(scope).bind(key_hash).execute(c).await.map(|_| ()))
 }
 
 /// Deletes records created before `cutoff`; returns how many.

@@ -26,6 +26,31 @@ pub async fn insert(
         .await)
 }
 
+/// Inserts a notification unless `user_id` already has an unread one with `dedupe_key`
+/// (then `None`). The partial unique index makes this hold under concurrent inserts too.
+pub async fn insert_unless_unread(
+    conn: Conn<'_>,
+    user_id: i64,
+    kind: &str,
+    dedupe_key: &str,
+    data: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Notification>> {
+    let sql = format!(
+        "INSERT INTO notifications (user_id, kind, data, created_at, dedupe_key) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id, dedupe_key) WHERE read_at IS NULL AND dedupe_key IS NOT NULL DO NOTHING \
+         RETURNING {COLUMNS}"
+    );
+    on_conn!(conn, |c| sqlx::query_as::<_, Notification>(&sql)
+        .bind(user_id)
+        .bind(kind)
+        .bind(data)
+        .bind(now)
+        .bind(dedupe_key)
+        .fetch_optional(c)
+        .await)
+}
+
 /// A user's notifications after `after_id`, oldest first (SSE replay), at most `limit`.
 pub async fn after(conn: Conn<'_>, user_id: i64, after_id: i64, limit: i64) -> sqlx::Result<Vec<Notification>> {
     let sql = format!("SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3");

@@ -113,12 +113,26 @@ pub async fn update_content(
     })
 }
 
-/// Publishes (keeping the first publication time) or unpublishes a post.
-pub async fn set_published(conn: Conn<'_>, id: i64, published: bool, now: DateTime<Utc>) -> sqlx::Result<()> {
+/// Publishes (keeping the first publication time) or unpublishes a post, if it is still at
+/// `expected_version`; returns whether it was (a concurrent writer may have moved it on).
+pub async fn set_published(
+    conn: Conn<'_>,
+    id: i64,
+    expected_version: i64,
+    published: bool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
     const SQL: &str = "UPDATE posts SET published = $1, \
                        published_at = CASE WHEN $1 THEN COALESCE(published_at, $2) ELSE published_at END, \
-                       updated_at = $2, version = version + 1 WHERE id = $3";
-    on_conn!(conn, |c| sqlx::query(SQL).bind(published).bind(now).bind(id).execute(c).await.map(|_| ()))
+                       updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4";
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(published)
+        .bind(now)
+        .bind(id)
+        .bind(expected_version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
 }
 
 pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<()> {

@@ -189,3 +189,9 @@ pub async fn delete(conn: Conn<'_>, id: &str) -> sqlx::Result<()> {
     const SQL: &str = "DELETE FROM reports WHERE id = $1";
     on_conn!(conn, |c| sqlx::query(SQL).bind(id).execute(c).await.map(|_| ()))
 }
+
+/// One user's reports, as (id, format), to delete their files.
+pub async fn files_of_user(conn: Conn<'_>, user_id: i64) -> sqlx::Result<Vec<(String, String)>> {
+    const SQL: &str = "SELECT id, format FROM reports WHERE user_id = $1";
+    on_conn!(conn, |c| sqlx::query_as::<_, (String, String)>(SQL).bind(user_id).fetch_all(c).await)
+}

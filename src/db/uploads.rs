@@ -31,3 +31,15 @@ pub async fn insert(conn: Conn<'_>, u: &NewUpload<'_>) -> sqlx::Result<i64> {
             .await
     })
 }
+
+/// The stored names of one owner's uploads (distinct).
+pub async fn names_of_owner(conn: Conn<'_>, owner_id: i64) -> sqlx::Result<Vec<String>> {
+    const SQL: &str = "SELECT DISTINCT stored_name FROM uploads WHERE owner_id = $1";
+    on_conn!(conn, |c| sqlx::query_scalar::<_, String>(SQL).bind(owner_id).fetch_all(c).await)
+}
+
+/// Whether any upload record still points at `stored_name` (the same bytes may belong to several).
+pub async fn is_referenced(conn: Conn<'_>, stored_name: &str) -> sqlx::Result<bool> {
+    const SQL: &str = "SELECT COUNT(*) FROM uploads WHERE stored_name = $1";
+    on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).bind(stored_name).fetch_one(c).await.map(|n| n > 0))
+}

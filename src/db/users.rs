@@ -8,7 +8,7 @@ use crate::models::{Plan, Role, User};
 /// The columns of [`UserRow`], for `concat!` into statements.
 macro_rules! user_columns {
     () => {
-        "id, email, name, password_hash, role, plan, avatar_url, github_repo, created_at, updated_at, version"
+        "id, email, name, password_hash, role, plan, avatar_url, github_repo, created_at, updated_at, version, auth_epoch"
     };
 }
 
@@ -26,6 +26,8 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// Sessions signed in before the last password change carry an older epoch: no longer valid.
+    pub auth_epoch: i64,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -189,9 +191,34 @@ pub async fn update_profile(
     })
 }
 
+/// Replaces the password hash and starts a new session epoch (every session signed in
+/// before is then invalid); returns the new epoch, or `None` if the user is gone.
+pub async fn set_password(conn: Conn<'_>, id: i64, password_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<i64>> {
+    const SQL: &str = "UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1, updated_at = $3, \
+                       version = version + 1 WHERE id = $1 RETURNING auth_epoch";
+    on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).bind(id).bind(password_hash).bind(now).fetch_optional(c).await)
+}
+
 pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM users WHERE id = $1";
     on_conn!(conn, |c| sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected() == 1))
+}
+
+/// An account's plan, read with a row lock held to the end of the transaction (PostgreSQL;
+/// SQLite's write transactions are exclusive already): checks such as "at most 3
+/// published posts on the free plan" then cannot interleave with a concurrent publish.
+pub async fn lock_plan(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<String>> {
+    match conn {
+        Conn::Sqlite(c) => {
+            sqlx::query_scalar::<_, String>("SELECT plan FROM users WHERE id = $1").bind(id).fetch_optional(c).await
+        }
+        Conn::Postgres(c) => {
+            sqlx::query_scalar::<_, String>("SELECT plan FROM users WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(c)
+                .await
+        }
+    }
 }
 
 /// The user a Stripe customer belongs to.
@@ -200,11 +227,10 @@ pub async fn find_by_stripe_customer(conn: Conn<'_>, customer: &str) -> sqlx::Re
     on_conn!(conn, |c| sqlx::query_as::<_, UserRow>(SQL).bind(customer).fetch_optional(c).await)
 }
 
-/// The users who registered a GitHub repository (`owner/name`, any case).
-pub async fn find_by_github_repo(conn: Conn<'_>, repo: &str) -> sqlx::Result<Vec<UserRow>> {
-    const SQL: &str =
-        concat!("SELECT ", user_columns!(), " FROM users WHERE lower(github_repo) = lower($1) ORDER BY id");
-    on_conn!(conn, |c| sqlx::query_as::<_, UserRow>(SQL).bind(repo).fetch_all(c).await)
+/// The user who registered a GitHub repository (`owner/name`, any case; one at most).
+pub async fn find_by_github_repo(conn: Conn<'_>, repo: &str) -> sqlx::Result<Option<UserRow>> {
+    const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE lower(github_repo) = lower($1)");
+    on_conn!(conn, |c| sqlx::query_as::<_, UserRow>(SQL).bind(repo).fetch_optional(c).await)
 }
 
 /// Links a Stripe customer to a user (a customer id moves from any previous holder).
@@ -230,34 +256,73 @@ pub struct BillingRow {
     pub subscription_id: Option<String>,
     pub subscription_status: Option<String>,
     pub current_period_end: Option<DateTime<Utc>>,
+    /// When Stripe created the event that set this state.
+    pub subscription_event_at: Option<DateTime<Utc>>,
 }
 
 pub async fn billing(conn: Conn<'_>, user_id: i64) -> sqlx::Result<Option<BillingRow>> {
-    const SQL: &str = "SELECT plan, stripe_customer_id, subscription_id, subscription_status, current_period_end \
-                       FROM users WHERE id = $1";
+    const SQL: &str = "SELECT plan, stripe_customer_id, subscription_id, subscription_status, current_period_end, \
+                       subscription_event_at FROM users WHERE id = $1";
     on_conn!(conn, |c| sqlx::query_as::<_, BillingRow>(SQL).bind(user_id).fetch_optional(c).await)
 }
 
-/// Sets the plan and the subscription fields together.
+/// A subscription state reported by one Stripe event.
+pub struct SubscriptionState<'a> {
+    pub plan: Plan,
+    pub subscription_id: &'a str,
+    pub status: &'a str,
+    pub period_end: Option<DateTime<Utc>>,
+    /// When Stripe created the event.
+    pub event_at: DateTime<Utc>,
+}
+
+/// Sets the plan and the subscription fields together — unless the stored state came from a
+/// newer event (Stripe does not deliver in order), or from an event of the same second that
+/// ended this subscription (a cancelled subscription never comes back). One statement, so
+/// concurrent workers cannot interleave. True when the state was applied.
 pub async fn set_subscription(
     conn: Conn<'_>,
     user_id: i64,
-    plan: Plan,
-    subscription_id: &str,
-    status: &str,
-    period_end: Option<DateTime<Utc>>,
+    state: &SubscriptionState<'_>,
     now: DateTime<Utc>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     const SQL: &str = "UPDATE users SET plan = $2, subscription_id = $3, subscription_status = $4, \
-                       current_period_end = $5, updated_at = $6, version = version + 1 WHERE id = $1";
+                       current_period_end = $5, subscription_event_at = $6, updated_at = $7, version = version + 1 \
+                       WHERE id = $1 AND (subscription_event_at IS NULL OR subscription_event_at < $6 \
+                         OR (subscription_event_at = $6 AND NOT (subscription_status = 'canceled' \
+                             AND subscription_id = $3 AND $4 <> 'canceled')))";
     on_conn!(conn, |c| sqlx::query(SQL)
         .bind(user_id)
-        .bind(plan.as_str())
-        .bind(subscription_id)
-        .bind(status)
-        .bind(period_end)
+        .bind(state.plan.as_str())
+        .bind(state.subscription_id)
+        .bind(state.status)
+        .bind(state.period_end)
+        .bind(state.event_at)
         .bind(now)
         .execute(c)
         .await
-        .map(|_| ()))
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// A failed invoice payment puts a live (`active` or `trialing`) subscription in `past_due`,
+/// with the plan that status grants — unless a newer event already set the state. True when applied.
+pub async fn set_past_due(
+    conn: Conn<'_>,
+    user_id: i64,
+    plan: Plan,
+    event_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    const SQL: &str = "UPDATE users SET plan = $2, subscription_status = 'past_due', subscription_event_at = $3, \
+                       updated_at = $4, version = version + 1 \
+                       WHERE id = $1 AND subscription_status IN ('active', 'trialing') \
+                         AND (subscription_event_at IS NULL OR subscription_event_at <= $3)";
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(user_id)
+        .bind(plan.as_str())
+        .bind(event_at)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
 }

@@ -28,10 +28,19 @@ pub async fn insert_once(
         .await)
 }
 
+/// A stored delivery as the worker processes it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredDelivery {
+    pub source: String,
+    pub kind: String,
+    pub payload: String,
+    pub received_at: DateTime<Utc>,
+}
+
 /// The stored payload and event (for the worker).
-pub async fn payload(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<(String, String, String)>> {
-    const SQL: &str = "SELECT source, kind, payload FROM webhook_events WHERE id = $1";
-    on_conn!(conn, |c| sqlx::query_as::<_, (String, String, String)>(SQL).bind(id).fetch_optional(c).await)
+pub async fn payload(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<StoredDelivery>> {
+    const SQL: &str = "SELECT source, kind, payload, received_at FROM webhook_events WHERE id = $1";
+    on_conn!(conn, |c| sqlx::query_as::<_, StoredDelivery>(SQL).bind(id).fetch_optional(c).await)
 }
 
 pub async fn find(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<WebhookEvent>> {
@@ -62,4 +71,31 @@ pub async fn reset(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
 pub async fn recent(conn: Conn<'_>, limit: i64) -> sqlx::Result<Vec<WebhookEvent>> {
     let sql = format!("SELECT {COLUMNS} FROM webhook_events ORDER BY received_at DESC, id DESC LIMIT $1");
     on_conn!(conn, |c| sqlx::query_as::<_, WebhookEvent>(&sql).bind(limit).fetch_all(c).await)
+}
+
+/// Claims the draft for one GitHub release (repository id, release id); false when it was
+/// claimed before (another delivery of the same release, or a retried job).
+pub async fn claim_release(
+    conn: Conn<'_>,
+    repo_id: i64,
+    release_id: i64,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    const SQL: &str = "INSERT INTO release_drafts (repo_id, release_id, user_id, created_at) VALUES ($1, $2, $3, $4) \
+                       ON CONFLICT (repo_id, release_id) DO NOTHING";
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(repo_id)
+        .bind(release_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// Records which post a claimed release became.
+pub async fn set_release_post(conn: Conn<'_>, repo_id: i64, release_id: i64, post_id: i64) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE release_drafts SET post_id = $3 WHERE repo_id = $1 AND release_id = $2";
+    on_conn!(conn, |c| sqlx::query(SQL).bind(repo_id).bind(release_id).bind(post_id).execute(c).await.map(|_| ()))
 }

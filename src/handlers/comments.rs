@@ -5,37 +5,56 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    extract::{Id, Json},
+    extract::{in_range, Id, Json, Query},
     openapi::Problem,
 };
 use crate::{
     error::{Error, Result},
     middleware::auth::{Caller, Writer},
     models::{
-        post::{parse_comment, TagCount},
+        post::{parse_comment, TagCount, COMMENTS_PAGE, COMMENTS_PAGE_MAX},
         Comment, PostStats,
     },
     services::{comments, posts},
     state::AppState,
 };
 
+/// A page of comments.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommentList {
     pub data: Vec<Comment>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
-/// A post's comments, oldest first.
-#[utoipa::path(get, path = "/api/v1/posts/{id}/comments", tag = "comments", params(("id" = i64, Path, minimum = 1)),
+/// Paging for a post's comments.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CommentListQuery {
+    /// Page size, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    #[param(max_length = 64)]
+    pub cursor: Option<String>,
+}
+
+/// A post's comments, oldest first, in cursor pages.
+#[utoipa::path(get, path = "/api/v1/posts/{id}/comments", tag = "comments",
+    params(("id" = i64, Path, minimum = 1), CommentListQuery),
     responses(
-        (status = 200, description = "The comments", body = CommentList),
+        (status = 200, description = "A page of comments", body = CommentList),
         (status = 404, description = "No such post", body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Option<Caller>,
     Id(id): Id,
+    Query(q): Query<CommentListQuery>,
 ) -> Result<axum::Json<CommentList>> {
-    let data = comments::list(&state.db, caller.as_ref().map(|c| &c.user), id).await?;
-    Ok(axum::Json(CommentList { data }))
+    let limit = in_range("limit", q.limit.unwrap_or(COMMENTS_PAGE), 1, COMMENTS_PAGE_MAX)?;
+    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
+    let page = comments::list(&state.db, caller.as_ref().map(|c| &c.user), id, cursor, limit).await?;
+    Ok(axum::Json(CommentList { data: page.items, next_cursor: page.next_cursor }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -3,31 +3,35 @@
 //! comment keeps proxies from closing an idle stream. `GET /api/v1/posts/{id}/events`: a
 //! post's new comments, for anyone who may read the post.
 //!
-//! A stream owns one bus subscription and nothing else; when the client goes away the
-//! server drops the body, and with it the subscription.
+//! A stream owns one bus subscription and one place in the stream caps, nothing else; when
+//! the client goes away the server drops the body, and with it both. Streams are capped per
+//! user and per client address (429 beyond), and at every heartbeat a stream checks that the
+//! credential it was opened with still stands: a revoked token, a signed-out session or a
+//! deleted account ends it within one heartbeat (with a last `event: revoked`).
 
-use std::{collections::VecDeque, convert::Infallible};
+use std::{collections::VecDeque, convert::Infallible, pin::Pin, time::Duration};
 
 use axum::{
     extract::State,
     http::{header, HeaderMap, HeaderValue},
     response::{
-        sse::{Event as SseEvent, KeepAlive, Sse},
+        sse::{Event as SseEvent, Sse},
         IntoResponse, Response,
     },
 };
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::json;
 
 use crate::{
     db::Db,
     error::Result,
     handlers::extract::Id,
-    middleware::auth::Caller,
+    middleware::{auth::Caller, client_ip::ClientKey},
     models::Notification,
     services::{
         events::{Event, Next, Subscription},
         notifications, posts,
+        streams::{self, Credential, StreamPermit},
     },
     state::AppState,
 };
@@ -35,13 +39,56 @@ use crate::{
 /// How long a browser waits before reconnecting (the `retry:` field).
 const RETRY_MS: u64 = 2000;
 
-/// An event-stream answer: heartbeats while idle, no caching, no proxy buffering.
-pub(crate) fn sse_response<S>(state: &AppState, stream: S) -> Response
+type Events = Pin<Box<dyn Stream<Item = std::result::Result<SseEvent, Infallible>> + Send>>;
+
+/// What a stream checks at each heartbeat, and holds while open.
+pub(crate) struct Guard {
+    pub db: Db,
+    pub credential: Credential,
+    /// The stream's place in the caps, given back when the stream is dropped.
+    pub _permit: Option<StreamPermit>,
+}
+
+struct Beating {
+    inner: Events,
+    tick: tokio::time::Interval,
+    guard: Option<Guard>,
+    ended: bool,
+}
+
+/// `inner`, with a heartbeat comment whenever `every` passes; with a guard, each heartbeat
+/// first checks the credential, and a stream whose credential is gone ends.
+fn with_heartbeat(inner: Events, every: Duration, guard: Option<Guard>) -> Events {
+    let tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let state = Beating { inner, tick, guard, ended: false };
+    Box::pin(stream::unfold(state, |mut s| async move {
+        if s.ended {
+            return None;
+        }
+        tokio::select! {
+            item = s.inner.next() => item.map(|i| (i, s)),
+            _ = s.tick.tick() => {
+                if let Some(g) = &s.guard {
+                    if !streams::credential_stands(&g.db, &g.credential).await {
+                        s.ended = true;
+                        let bye = SseEvent::default().event("revoked")
+                            .data(json!({ "reason": "The credential this stream was opened with is no longer valid." }).to_string());
+                        return Some((Ok(bye), s));
+                    }
+                }
+                Some((Ok(SseEvent::default().comment("heartbeat")), s))
+            }
+        }
+    }))
+}
+
+/// An event-stream answer: heartbeats while idle (and credential checks, with a guard), no
+/// caching, no proxy buffering.
+pub(crate) fn sse_response<S>(state: &AppState, stream: S, guard: Option<Guard>) -> Response
 where
     S: Stream<Item = std::result::Result<SseEvent, Infallible>> + Send + 'static,
 {
-    let keep_alive = KeepAlive::new().interval(state.config.sse_heartbeat).text("heartbeat");
-    let mut res = Sse::new(stream).keep_alive(keep_alive).into_response();
+    let mut res = Sse::new(with_heartbeat(Box::pin(stream), state.config.sse_heartbeat, guard)).into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-transform"));
     // Proxies such as nginx must not buffer the stream.
@@ -71,10 +118,17 @@ struct UserStream {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("Last-Event-ID" = Option<String>, Header, description = "The last notification id the client saw: what came after is replayed first")),
     responses((status = 200, description = "text/event-stream: `connected`, then notifications (`comment.created`, `post.liked`, `post.published`, `subscription.updated`, `report.ready`, …) each with an `id:`, and heartbeat comments", content_type = "text/event-stream"),
-              (status = 401, description = "No credentials", body = crate::handlers::openapi::Problem)),
+              (status = 401, description = "No credentials", body = crate::handlers::openapi::Problem),
+              (status = 429, description = "Too many open streams for this account or address", body = crate::handlers::openapi::Problem)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn stream(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    ClientKey(client): ClientKey,
+    headers: HeaderMap,
+) -> Result<Response> {
     let user_id = caller.user.id;
+    let permit = state.streams.try_open(Some(user_id), &client)?;
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -132,16 +186,24 @@ pub async fn stream(State(state): State<AppState>, caller: Caller, headers: Head
             }
         }
     });
-    Ok(sse_response(&state, events))
+    let guard = Guard { db: state.db.clone(), credential: caller.credential(), _permit: Some(permit) };
+    Ok(sse_response(&state, events, Some(guard)))
 }
 
 #[utoipa::path(get, path = "/api/v1/posts/{id}/events", tag = "events",
     params(("id" = i64, Path, description = "Post id")),
     responses((status = 200, description = "text/event-stream: `connected`, then `comment.created` with `{post_id, comment_id}` for each new comment", content_type = "text/event-stream"),
-              (status = 404, description = "No such post (or a draft you may not see)", body = crate::handlers::openapi::Problem)))]
-pub async fn post_stream(State(state): State<AppState>, caller: Option<Caller>, Id(id): Id) -> Result<Response> {
-    let viewer = caller.map(|c| c.user);
-    let post = posts::get(&state.db, viewer.as_ref(), id).await?;
+              (status = 404, description = "No such post (or a draft you may not see)", body = crate::handlers::openapi::Problem),
+              (status = 429, description = "Too many open streams for this account or address", body = crate::handlers::openapi::Problem)))]
+pub async fn post_stream(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    ClientKey(client): ClientKey,
+    Id(id): Id,
+) -> Result<Response> {
+    let post = posts::get(&state.db, caller.as_ref().map(|c| &c.user), id).await?;
+    let permit = state.streams.try_open(caller.as_ref().map(|c| c.user.id), &client)?;
+    let credential = caller.as_ref().map(Caller::credential).unwrap_or(Credential::Anonymous);
     let sub = state.bus.subscribe_post(post.id);
     let post_id = post.id;
     let hello = SseEvent::default()
@@ -171,5 +233,6 @@ pub async fn post_stream(State(state): State<AppState>, caller: Option<Caller>, 
             }
         }
     });
-    Ok(sse_response(&state, events))
+    let guard = Guard { db: state.db.clone(), credential, _permit: Some(permit) };
+    Ok(sse_response(&state, events, Some(guard)))
 }

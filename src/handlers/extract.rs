@@ -12,8 +12,16 @@ use crate::{
 };
 
 /// Like `axum::Json`, but: a missing or wrong `Content-Type` is 415, an over-size body 413,
-/// and malformed JSON, unknown fields or wrong types 400 — all as problem+json.
+/// and malformed JSON, unknown fields, wrong types or a string with a NUL character 400 —
+/// all as problem+json.
 pub struct Json<T>(pub T);
+
+/// `application/json` or any `application/*+json`, any parameters.
+pub fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(v) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 impl<T, S> FromRequest<S> for Json<T>
 where
@@ -23,7 +31,23 @@ where
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json_content_type(req.headers()) {
+            return Err(Error::App(AppError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Send the body as JSON with `Content-Type: application/json`.",
+            )));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                crate::middleware::body_limit::too_large(crate::middleware::body_limit::JSON_BODY_LIMIT)
+            } else {
+                Error::bad_request("The request body could not be read.")
+            }
+        })?;
+        if crate::middleware::input_guard::json_has_nul(&bytes) {
+            return Err(Error::bad_request("A JSON string contains a NUL character (\\u0000), which is never valid here."));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rejection) => Err(Error::App(rejection_to_error(rejection))),
         }

@@ -37,8 +37,7 @@ use crate::{
 };
 use versioning::ApiVersion;
 
-/// JSON bodies larger than this are refused with 413.
-pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+pub use crate::middleware::body_limit::JSON_BODY_LIMIT;
 
 /// One version's resources (v2 changes only the post list's envelope). `l` puts the API's
 /// per-request layers on each route's methods (a method a route lacks gets its 405 first).

@@ -61,7 +61,7 @@ pub struct Problem {
         events::stream, events::post_stream, notifications::list, notifications::mark_read,
         reports::create, reports::list, reports::download, webhooks::stripe, webhooks::github,
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, posts::PostStatus, users::SortField, users::SortOrder, crate::models::Category)),
     modifiers(&Conventions),
     tags(
         (name = "posts"), (name = "comments"), (name = "likes"), (name = "tags"), (name = "users"),

@@ -15,14 +15,13 @@ use axum::{
 };
 use futures_util::StreamExt;
 use serde::Deserialize;
-use tokio::sync::mpsc;
 
 use super::{extract::Json, openapi::Problem};
 use crate::{
     error::{Error, Result},
-    middleware::auth::Caller,
+    middleware::auth::{Caller, Writer},
     models::ReportInfo,
-    services::reports::{self, Progress, ReportRequest},
+    services::reports::{self, ReportRequest},
     state::AppState,
 };
 
@@ -43,25 +42,14 @@ pub struct NewReport {
     request_body = NewReport,
     responses(
         (status = 200, description = "text/event-stream of `{status: started|processing|complete|error, progress: 0-100, rows, total}`; `complete` carries `download_url` and `report`", content_type = "text/event-stream"),
-        (status = 403, description = "site_stats for a non-administrator", body = Problem),
-        (status = 422, description = "Invalid kind, format or dates", body = Problem)),
+        (status = 403, description = "site_stats for a non-administrator, or a read-only token", body = Problem),
+        (status = 422, description = "Invalid kind, format or dates", body = Problem),
+        (status = 429, description = "An export of yours is still running, or the server runs its maximum", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<NewReport>) -> Result<Response> {
+pub async fn create(State(state): State<AppState>, Writer(caller): Writer, Json(body): Json<NewReport>) -> Result<Response> {
     let req = ReportRequest::parse(&body.kind, &body.format, body.from.as_deref(), body.to.as_deref())?;
-    let report = reports::start(&state.db, &caller.user, &req).await?;
-    let (tx, rx) = mpsc::channel::<Progress>(64);
-    let task_state = state.clone();
-    let user = caller.user.clone();
-    let task_report = report.clone();
-    tokio::spawn(async move {
-        let dir = task_state.config.report_dir.clone();
-        if let Err(e) = reports::generate(&task_state.db, &task_state.bus, &dir, &user, &task_report, &req, tx).await {
-            if let Error::Internal(cause) = &e {
-                tracing::error!(error = %cause, report = %task_report.id, "report export failed");
-            }
-        }
-    });
-    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+    let launched = reports::launch(&state.export_context(), &caller.user, req).await?;
+    let events = futures_util::stream::unfold(launched.progress, |mut rx| async move {
         let p = rx.recv().await?;
         let mut data = serde_json::to_value(&p).unwrap_or_default();
         if let Some(r) = &p.report {
@@ -70,8 +58,8 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): J
         let ev = SseEvent::default().event(p.status).data(data.to_string());
         Some((Ok::<_, Infallible>(ev), rx))
     });
-    let mut res = super::events::sse_response(&state, events);
-    res.headers_mut().insert("x-report-id", HeaderValue::from_str(&report.id).map_err(Error::internal)?);
+    let mut res = super::events::sse_response(&state, events, None);
+    res.headers_mut().insert("x-report-id", HeaderValue::from_str(&launched.report.id).map_err(Error::internal)?);
     Ok(res)
 }
 

@@ -20,11 +20,15 @@ use crate::{
     state::AppState,
 };
 
-/// The multipart body limit: the file plus room for the form's framing.
-pub const BODY_LIMIT: usize = uploads::MAX_BYTES as usize + 64 * 1024;
+pub use crate::middleware::body_limit::UPLOAD_BODY_LIMIT as BODY_LIMIT;
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    if crate::middleware::timeout::is_idle_timeout(&e) {
+        Error::App(AppError::new(
+            ErrorCode::RequestTimeout,
+            "The upload stalled: nothing arrived for too long. Try again on a steadier connection.",
+        ))
+    } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         Error::App(AppError::new(ErrorCode::PayloadTooLarge, "The file is larger than 10 MiB."))
     } else {
         Error::bad_request(format!("The multipart body could not be read: {}", e.body_text()))
@@ -46,6 +50,7 @@ pub struct UploadForm {
     responses(
         (status = 201, description = "Stored", body = Upload, headers(("Location" = String))),
         (status = 403, description = "Read-only token", body = Problem),
+        (status = 408, description = "The upload stalled (nothing arrived for the idle timeout)", body = Problem),
         (status = 413, description = "Over 10 MiB", body = Problem),
         (status = 415, description = "Not an accepted image type (judged by content)", body = Problem),
         (status = 422, description = "No `file` field", body = Problem)),

@@ -225,7 +225,7 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IfMatchOpt {
     }
 }
 
-/// Delete a user and everything they own (themselves or an admin).
+/// Delete a user and everything they own, files included (themselves or an admin).
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, minimum = 1)),
     responses(
         (status = 204, description = "Deleted"),
@@ -233,7 +233,8 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IfMatchOpt {
         (status = 404, description = "No such user", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn delete(State(state): State<AppState>, Writer(caller): Writer, Id(id): Id) -> Result<StatusCode> {
-    users::delete(&state.db, &caller.user, id).await?;
+    let dirs = users::FileDirs { uploads: &state.config.upload_dir, reports: &state.config.report_dir };
+    users::delete(&state.db, &dirs, &caller.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -18,6 +18,14 @@ use crate::{
     state::AppState,
 };
 
+/// A delivery whose JSON holds a NUL character: no provider sends one, and it could not be stored.
+fn refuse_nul(body: &[u8]) -> Result<()> {
+    if crate::middleware::input_guard::json_has_nul(body) {
+        return Err(Error::bad_request("The payload contains a NUL character."));
+    }
+    Ok(())
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -50,6 +58,7 @@ pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let now = chrono::Utc::now().timestamp();
     webhooks::verify_stripe(header(&headers, "stripe-signature"), &body, &secrets, state.config.stripe_tolerance, now)
         .map_err(|e| Error::bad_request(format!("Stripe-Signature rejected: {e}.")))?;
+    refuse_nul(&body)?;
     Ok(answer(webhooks::ingest_stripe(&state.db, &state.queue, &body).await?))
 }
 
@@ -69,6 +78,7 @@ pub async fn github(State(state): State<AppState>, headers: HeaderMap, body: Byt
         .ok_or_else(|| not_configured("GitHub", "QUIRE_GITHUB_WEBHOOK_SECRET"))?;
     webhooks::verify_github(header(&headers, "x-hub-signature-256"), &body, secret.expose())
         .map_err(|e| Error::bad_request(format!("X-Hub-Signature-256 rejected: {e}.")))?;
+    refuse_nul(&body)?;
     let event = header(&headers, "x-github-event").ok_or_else(|| Error::bad_request("X-GitHub-Event is missing."))?;
     let delivery =
         header(&headers, "x-github-delivery").ok_or_else(|| Error::bad_request("X-GitHub-Delivery is missing."))?;

@@ -6,24 +6,25 @@ use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
     http::{header, request::Parts},
 };
-use tower_sessions::Session;
+use tower_sessions::{session::Id as SessionId, Session};
 
 use crate::{
     db::Db,
     error::{Error, Result},
     models::User,
     services::{
-        accounts,
+        accounts::{self, EPOCH_KEY, USER_ID_KEY},
+        streams::Credential,
         tokens::{self, Scopes},
     },
     state::AppState,
 };
 
-const USER_ID_KEY: &str = "user_id";
 
 #[derive(Debug, Clone)]
 pub enum AuthMethod {
-    Session,
+    /// The browser session (its id, for checking later that it still stands).
+    Session { id: Option<SessionId> },
     Token { token_id: i64, scopes: Scopes },
 }
 
@@ -35,19 +36,40 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The credential this caller presented, for checking later that it still stands.
+    pub fn credential(&self) -> Credential {
+        match &self.method {
+            AuthMethod::Session { id: Some(id) } => Credential::Session { id: *id, user_id: self.user.id },
+            // A session without an id was never stored, so it cannot hold a user: not reached.
+            AuthMethod::Session { id: None } => Credential::Anonymous,
+            AuthMethod::Token { token_id, .. } => Credential::Token { id: *token_id },
+        }
+    }
+
     /// Whether this caller may change data (session users always; tokens need `write`).
     pub fn can_write(&self) -> bool {
         match &self.method {
-            AuthMethod::Session => true,
+            AuthMethod::Session { .. } => true,
             AuthMethod::Token { scopes, .. } => scopes.write,
         }
     }
 }
 
-/// Signs `user_id` in: a new session id (so a planted id is worthless), then the user.
-pub async fn sign_in(session: &Session, user_id: i64) -> Result<()> {
+/// Signs `user_id` in: a new session id (so a planted id is worthless), then the user and
+/// their current session epoch.
+pub async fn sign_in(db: &Db, session: &Session, user_id: i64) -> Result<()> {
+    let epoch = accounts::auth_epoch(db, user_id).await?.ok_or_else(|| Error::unauthorized("No such account."))?;
     session.cycle_id().await?;
     session.insert(USER_ID_KEY, user_id).await?;
+    session.insert(EPOCH_KEY, epoch).await?;
+    Ok(())
+}
+
+/// After a password change: this session gets a new id and the account's new epoch (every
+/// other session of the account keeps the old one, and is thereby signed out).
+pub async fn renew(session: &Session, epoch: i64) -> Result<()> {
+    session.cycle_id().await?;
+    session.insert(EPOCH_KEY, epoch).await?;
     Ok(())
 }
 
@@ -62,12 +84,12 @@ pub async fn session_user_id(session: &Session) -> Result<Option<i64>> {
     Ok(session.get::<i64>(USER_ID_KEY).await?)
 }
 
-/// The user signed in on this session, if any (and if the account still exists).
+/// The user signed in on this session, if any: the account still exists and its password
+/// has not changed since this session signed in.
 pub async fn session_user(db: &Db, session: &Session) -> Result<Option<User>> {
-    match session_user_id(session).await? {
-        Some(id) => accounts::find(db, id).await,
-        None => Ok(None),
-    }
+    let Some(id) = session_user_id(session).await? else { return Ok(None) };
+    let epoch = session.get::<i64>(EPOCH_KEY).await?.unwrap_or(0);
+    accounts::find_session_user(db, id, epoch).await
 }
 
 /// Resolves the caller of a request. A presented but bad bearer token is an error
@@ -89,7 +111,8 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>> 
         };
     }
     let Some(session) = parts.extensions.get::<Session>() else { return Ok(None) };
-    Ok(session_user(&state.db, session).await?.map(|user| Caller { user, method: AuthMethod::Session }))
+    let id = session.id();
+    Ok(session_user(&state.db, session).await?.map(|user| Caller { user, method: AuthMethod::Session { id } }))
 }
 
 /// The caller as the API gate resolved it, once per request (so handlers, the rate
@@ -147,7 +170,7 @@ impl FromRequestParts<AppState> for SessionCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let caller = <Caller as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
         match caller.method {
-            AuthMethod::Session => Ok(SessionCaller(caller)),
+            AuthMethod::Session { .. } => Ok(SessionCaller(caller)),
             AuthMethod::Token { .. } => {
                 Err(Error::forbidden("Tokens are managed from a signed-in browser session, not with a token."))
             }

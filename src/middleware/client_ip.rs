@@ -4,7 +4,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::{extract::ConnectInfo, http::request::Parts};
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::request::Parts,
+};
+
+use crate::state::AppState;
 
 pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
@@ -32,8 +37,36 @@ pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
 /// The rate-limit key for an anonymous client (`ip:unknown` for in-process calls without a peer).
 pub fn ip_key(parts: &Parts, trusted: &[IpAddr]) -> String {
     match client_ip(parts, trusted) {
-        Some(ip) => format!("ip:{ip}"),
+        Some(ip) => key_for(ip),
         None => "ip:unknown".to_string(),
+    }
+}
+
+/// The caller's address key (see [`key_for`]), as an extractor.
+pub struct ClientKey(pub String);
+
+impl FromRequestParts<AppState> for ClientKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientKey(ip_key(parts, &state.config.trusted_proxies)))
+    }
+}
+
+/// One budget per client network: an IPv4 address, or an IPv6 /64 (one subscriber's
+/// allocation: a host that owns a /64 can use any of its 2^64 addresses, so keying by
+/// /128 would give it unlimited budgets). IPv4-mapped IPv6 addresses count as IPv4.
+pub fn key_for(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let s = v6.segments();
+                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("ip:{net}/64")
+            }
+        },
     }
 }
 
@@ -61,5 +94,17 @@ mod tests {
         assert_eq!(client_ip(&via_proxy, &[proxy]), Some("198.51.100.7".parse().unwrap()));
         let garbage = parts("10.0.0.1:5000", Some("not-an-ip"));
         assert_eq!(client_ip(&garbage, &[proxy]), Some(proxy));
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_network() {
+        let a = ip_key(&parts("[2001:db8:1:2::1]:5000", None), &[]);
+        let b = ip_key(&parts("[2001:db8:1:2:ffff:ffff:ffff:fffe]:5000", None), &[]);
+        let other = ip_key(&parts("[2001:db8:1:3::1]:5000", None), &[]);
+        assert_eq!(a, "ip:2001:db8:1:2::/64");
+        assert_eq!(a, b);
+        assert_ne!(a, other);
+        assert_eq!(ip_key(&parts("[::ffff:203.0.113.9]:1", None), &[]), "ip:203.0.113.9");
+        assert_eq!(ip_key(&parts("203.0.113.9:1", None), &[]), "ip:203.0.113.9");
     }
 }

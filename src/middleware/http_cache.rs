@@ -106,11 +106,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let cache = &state.cache;
     let key = anonymous.then(|| {
         let version = req.headers().get("accept-version").and_then(|v| v.to_str().ok()).unwrap_or("");
+        // What the client accepts can change the answer's type (GraphQL's media types).
+        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
         // The URI as the client sent it: nested routers see their prefix stripped, and an
         // unversioned path has been rewritten to its version by then.
         let uri = req.extensions().get::<axum::extract::OriginalUri>().map(|o| &o.0).unwrap_or(req.uri());
         let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        format!("{}|{}|{}", req.method(), pq, version)
+        format!("{}|{}|{}|{}", req.method(), pq, version, accept)
     });
     let generation = cache.generation();
 
@@ -170,7 +172,7 @@ fn finish(mut res: Response, anonymous: bool, if_none_match: Option<&str>) -> Re
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(if anonymous { PUBLIC } else { PRIVATE }));
     }
     if ok {
-        headers.insert(header::VARY, HeaderValue::from_static("Accept-Version, Authorization, Cookie"));
+        headers.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Version, Authorization, Cookie"));
     }
     let matched = res.status() == StatusCode::OK
         && match (if_none_match, res.headers().get(header::ETAG).and_then(|v| v.to_str().ok())) {

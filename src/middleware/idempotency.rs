@@ -2,7 +2,8 @@
 //! its successful response is kept for 24 h per caller and replayed (with
 //! `Idempotent-Replayed: true`) to a retry of the same request; the same key with a
 //! different request is 422, and a retry while the first still runs is 409.
-//! Failed attempts (4xx/5xx) release the key, so a corrected retry may reuse it.
+//! Failed attempts (4xx/5xx) release the key, so a corrected retry may reuse it. Stored
+//! responses are sealed under the key (see `services::idempotency`): never kept in clear.
 //! Multipart uploads are not covered: their bodies are streamed, never buffered.
 
 use axum::{
@@ -12,14 +13,12 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use sha2::{Digest, Sha256};
 
-use super::{auth::ResolvedCaller, client_ip::ip_key};
+use super::{auth::ResolvedCaller, body_limit::JSON_BODY_LIMIT, client_ip::ip_key};
 use crate::{
     error::Error,
-    handlers::JSON_BODY_LIMIT,
     models::{AppError, ErrorCode},
-    services::idempotency::{self, Begin, StoredResponse},
+    services::idempotency::{self, Begin, IdempotencyKey, StoredResponse},
     state::AppState,
 };
 
@@ -55,18 +54,16 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return Error::App(AppError::new(ErrorCode::PayloadTooLarge, "The request body is larger than 1 MiB."))
             .into_response();
     };
-    let mut hasher = Sha256::new();
-    hasher.update(parts.method.as_str());
-    hasher.update([0]);
-    hasher.update(parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or(""));
-    hasher.update([0]);
-    hasher.update(parts.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()).unwrap_or(b""));
-    hasher.update([0]);
-    hasher.update(&bytes);
-    let fingerprint = hex::encode(hasher.finalize());
+    let key = IdempotencyKey::derive(&scope, &key);
+    let fingerprint = key.fingerprint(&[
+        parts.method.as_str().as_bytes(),
+        parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("").as_bytes(),
+        parts.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()).unwrap_or(b""),
+        &bytes,
+    ]);
 
     let db = &state.db;
-    match idempotency::begin(db, &scope, &key, &fingerprint).await {
+    match idempotency::begin(db, &key, &fingerprint).await {
         Err(e) => e.into_response(),
         Ok(Begin::Mismatch) => Error::App(AppError::new(
             ErrorCode::IdempotencyKeyReused,
@@ -84,14 +81,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
             if !res.status().is_success() || streaming {
                 // A failure may be retried with the same key; a stream cannot be replayed.
-                if let Err(e) = idempotency::abandon(db, &scope, &key).await {
+                if let Err(e) = idempotency::abandon(db, &key).await {
                     tracing::warn!(error = %e, "could not release an idempotency key");
                 }
                 return res;
             }
             let (parts, body) = res.into_parts();
             let Ok(body) = axum::body::to_bytes(body, MAX_STORED).await else {
-                let _ = idempotency::abandon(db, &scope, &key).await;
+                let _ = idempotency::abandon(db, &key).await;
                 return Error::internal_msg("response too large to keep for idempotent replay").into_response();
             };
             let headers = KEPT
@@ -101,9 +98,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 })
                 .collect();
             let stored = StoredResponse { status: parts.status.as_u16(), headers, body: body.to_vec() };
-            if let Err(e) = idempotency::finish(db, &scope, &key, &stored).await {
+            if let Err(e) = idempotency::finish(db, &key, &stored).await {
                 tracing::warn!(error = %e, "could not store an idempotent response");
-                let _ = idempotency::abandon(db, &scope, &key).await;
+                let _ = idempotency::abandon(db, &key).await;
             }
             Response::from_parts(parts, Body::from(body))
         }

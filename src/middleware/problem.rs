@@ -40,6 +40,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
         ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -51,7 +52,8 @@ fn code_for(status: StatusCode) -> ErrorCode {
         403 => ErrorCode::Forbidden,
         404 => ErrorCode::NotFound,
         405 => ErrorCode::MethodNotAllowed,
-        408 | 504 => ErrorCode::Timeout,
+        408 => ErrorCode::RequestTimeout,
+        504 => ErrorCode::Timeout,
         409 => ErrorCode::Conflict,
         412 => ErrorCode::PreconditionFailed,
         413 => ErrorCode::PayloadTooLarge,

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     RateLimited,
     ServiceUnavailable,
+    /// The client stopped sending its request (an upload that stalled).
+    RequestTimeout,
     Timeout,
     InternalError,
 }
@@ -44,6 +46,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::InternalError => "INTERNAL_ERROR",
         }

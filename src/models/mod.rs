@@ -13,6 +13,6 @@ pub use events::{
     AdminOverview, AuditEntry, Billing, Job, Notification, NotificationPage, ReportFormat, ReportInfo, ReportKind,
     WebhookEvent,
 };
-pub use post::{Category, Comment, Post, PostContent, PostStats, PostView};
+pub use post::{Category, Comment, CommentPage, CommentWindow, Post, PostContent, PostStats, PostView};
 pub use token::{ApiToken, CreatedToken, NewTokenRequest};
 pub use user::{Plan, Role, User};

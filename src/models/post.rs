@@ -46,6 +46,8 @@ pub struct Post {
     pub author_name: String,
     pub title: String,
     pub slug: String,
+    /// Markdown, up to 100,000 characters: weighs ten fields in a GraphQL query's complexity.
+    #[cfg_attr(feature = "ssr", graphql(complexity = 10))]
     pub body: String,
     pub category: Category,
     pub tags: Vec<String>,
@@ -196,6 +198,29 @@ pub fn parse_comment(body: &str) -> Result<String, Vec<FieldError>> {
     }
 }
 
+/// How many comments one page holds by default, and at most.
+pub const COMMENTS_PAGE: i64 = 50;
+pub const COMMENTS_PAGE_MAX: i64 = 100;
+
+/// A page of a post's comments, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CommentPage {
+    pub items: Vec<Comment>,
+    /// Where the next (newer) page starts; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The comments a post page shows: a window of them (oldest first), the post's total, and
+/// where the older ones before this window start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CommentWindow {
+    pub items: Vec<Comment>,
+    pub total: i64,
+    /// Pass back as `before` to see the comments before this window.
+    pub older: Option<String>,
+}
+
 /// Likes and comments on one post, and whether the viewer liked it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -228,7 +253,8 @@ pub struct PostView {
     /// The body rendered from Markdown and sanitised on the server.
     pub html: String,
     pub stats: PostStats,
-    pub comments: Vec<Comment>,
+    /// The newest comments (or the window before `before`).
+    pub comments: CommentWindow,
     /// The viewer, if signed in (to offer deleting their own comments).
     pub viewer_id: Option<i64>,
     pub viewer_is_admin: bool,

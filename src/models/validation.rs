@@ -61,6 +61,42 @@ impl Credentials {
     }
 }
 
+/// A password change that passed every rule (the current password is checked by the service).
+#[derive(Clone)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange { .. }")
+    }
+}
+
+impl PasswordChange {
+    pub fn parse(current: &str, new: &str, confirm: &str) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if current.is_empty() {
+            errors.push(FieldError::new("current_password", "Enter your current password."));
+        }
+        let n = new.chars().count();
+        if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
+            errors.push(FieldError::new("new_password", "Use a password between 8 and 128 characters."));
+        } else if new == current {
+            errors.push(FieldError::new("new_password", "Choose a password different from your current one."));
+        }
+        if confirm != new {
+            errors.push(FieldError::new("confirm_password", "The two new passwords differ."));
+        }
+        if errors.is_empty() {
+            Ok(PasswordChange { current: current.to_string(), new: new.to_string() })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// A display name: 1–100 characters once trimmed.
 pub fn parse_name(name: &str) -> Result<String, FieldError> {
     let name = name.trim();
@@ -169,6 +205,17 @@ mod tests {
         assert!(NewAccount::parse("a@b.co", "A", "ééééééé").is_err());
         assert!(NewAccount::parse("a@b.co", "A", "éééééééé").is_ok());
         assert!(NewAccount::parse("a@b.co", "A", &"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn a_password_change_needs_the_current_one_and_a_new_one_twice() {
+        assert!(PasswordChange::parse("old-password", "new-password", "new-password").is_ok());
+        let fields = |r: Result<PasswordChange, Vec<FieldError>>| {
+            r.unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert_eq!(fields(PasswordChange::parse("", "short", "other")), ["current_password", "new_password", "confirm_password"]);
+        assert_eq!(fields(PasswordChange::parse("same-password", "same-password", "same-password")), ["new_password"]);
+        assert!(!format!("{:?}", PasswordChange::parse("a", "new-password", "new-password").unwrap()).contains("new-password"));
     }
 
     #[test]

@@ -8,9 +8,10 @@ use crate::models::{AppError, Billing, NotificationPage};
 use crate::{
     db::users::ProfileChange,
     error::Error,
+    middleware::auth::renew,
     models::validation,
     server_fns::ctx::Ctx,
-    services::{billing, notifications, users},
+    services::{accounts, billing, notifications, users},
 };
 
 /// Changes the signed-in user's name and GitHub repository (`owner/name`, empty to clear).
@@ -26,6 +27,26 @@ pub async fn update_profile(name: String, github_repo: String) -> Result<(), App
     }
     let change = ProfileChange { name, github_repo: repo, ..Default::default() };
     users::update(&cx.state.db, &user, user.id, None, change).await.map_err(|e| cx.fail(e))?;
+    Ok(())
+}
+
+/// Changes the signed-in user's password: the current one is required; the hash is renewed;
+/// this session gets a new id, and every other session of the account ends. Attempts draw
+/// on the strict sign-in budget (guessing the current password here is no easier than at
+/// the sign-in form).
+#[server(prefix = "/fn", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), AppError> {
+    let cx = Ctx::get()?;
+    let user = cx.signed_in().await?;
+    cx.limit_auth_attempt().await?;
+    let change = validation::PasswordChange::parse(&current_password, &new_password, &confirm_password)
+        .map_err(|e| cx.fail(Error::validation(e)))?;
+    let epoch = accounts::change_password(&cx.state.db, &user, change).await.map_err(|e| cx.fail(e))?;
+    renew(cx.session()?, epoch).await.map_err(|e| cx.fail(e))?;
     Ok(())
 }
 

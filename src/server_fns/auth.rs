@@ -28,7 +28,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     cx.limit_auth_attempt().await?;
     let creds = Credentials::parse(&email, &password).map_err(|e| cx.fail(Error::validation(e)))?;
     let user = accounts::authenticate(&cx.state.db, creds).await.map_err(|e| cx.fail(e))?;
-    sign_in(cx.session()?, user.id).await.map_err(|e| cx.fail(e))?;
+    sign_in(&cx.state.db, cx.session()?, user.id).await.map_err(|e| cx.fail(e))?;
     cx.redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -40,7 +40,7 @@ pub async fn register(email: String, name: String, password: String, next: Optio
     cx.limit_auth_attempt().await?;
     let account = NewAccount::parse(&email, &name, &password).map_err(|e| cx.fail(Error::validation(e)))?;
     let user = accounts::register(&cx.state.db, account, Role::User).await.map_err(|e| cx.fail(e))?;
-    sign_in(cx.session()?, user.id).await.map_err(|e| cx.fail(e))?;
+    sign_in(&cx.state.db, cx.session()?, user.id).await.map_err(|e| cx.fail(e))?;
     cx.redirect(&safe_next(next.as_deref()));
     Ok(())
 }

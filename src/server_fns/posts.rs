@@ -2,11 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::models::{post::PostList, post::PostView, AppError, PostStats};
+use crate::models::{post::PostList, post::PostView, AppError, CommentWindow, PostStats};
 #[cfg(feature = "ssr")]
 use crate::{
     error::Error,
-    models::{post::parse_comment, Category},
+    models::{
+        post::{parse_comment, COMMENTS_PAGE},
+        Category,
+    },
     server_fns::ctx::Ctx,
     services::{comments, markdown, posts},
 };
@@ -37,15 +40,19 @@ pub async fn list_posts(
     posts::list_published(&cx.state.db, &filter, nonempty(cursor).as_deref(), 20).await.map_err(|e| cx.fail(e))
 }
 
-/// One post with its rendered body, stats and comments (404 for drafts of others).
+/// One post with its rendered body, stats and its newest comments (or those before
+/// `before`, a cursor from "older comments"); 404 for drafts of others.
 #[server(prefix = "/fn", endpoint = "get_post")]
-pub async fn get_post(slug: String) -> Result<PostView, AppError> {
+pub async fn get_post(slug: String, before: Option<String>) -> Result<PostView, AppError> {
     let cx = Ctx::get()?;
     let db = &cx.state.db;
     let viewer = cx.user().await?;
     let post = posts::get_by_slug(db, viewer.as_ref(), &slug).await.map_err(|e| cx.fail(e))?;
     let stats = comments::stats(db, viewer.as_ref(), post.id).await.map_err(|e| cx.fail(e))?;
-    let list = comments::list(db, viewer.as_ref(), post.id).await.map_err(|e| cx.fail(e))?;
+    let before = before.filter(|b| !b.is_empty());
+    let list = comments::window(db, viewer.as_ref(), post.id, before.as_deref(), COMMENTS_PAGE)
+        .await
+        .map_err(|e| cx.fail(e))?;
     let html = markdown::render(&post.body);
     Ok(PostView {
         post,
@@ -81,10 +88,13 @@ pub async fn set_like(post_id: i64, liked: bool) -> Result<PostStats, AppError> 
     comments::set_like(&cx.state.db, &cx.state.bus, &user, post_id, liked).await.map_err(|e| cx.fail(e))
 }
 
-/// A post's comments, oldest first (the post page refreshes them live).
+/// The post page's window of comments, refreshed live: the newest ones, or those before `before`.
 #[server(prefix = "/fn", endpoint = "post_comments")]
-pub async fn post_comments(post_id: i64) -> Result<Vec<crate::models::Comment>, AppError> {
+pub async fn post_comments(post_id: i64, before: Option<String>) -> Result<CommentWindow, AppError> {
     let cx = Ctx::get()?;
     let viewer = cx.user().await?;
-    comments::list(&cx.state.db, viewer.as_ref(), post_id).await.map_err(|e| cx.fail(e))
+    let before = before.filter(|b| !b.is_empty());
+    comments::window(&cx.state.db, viewer.as_ref(), post_id, before.as_deref(), COMMENTS_PAGE)
+        .await
+        .map_err(|e| cx.fail(e))
 }

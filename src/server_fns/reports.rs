@@ -25,18 +25,12 @@ pub async fn export_report(
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
     let req = reports::ReportRequest::parse(&kind, &format, from.as_deref(), to.as_deref()).map_err(|e| cx.fail(e))?;
-    let report = reports::start(&cx.state.db, &user, &req).await.map_err(|e| cx.fail(e))?;
     // The export runs in its own task (a request timeout must not cut it short). A small one
     // is waited for, so the page comes back with it; a big one finishes in the background and
     // the page lists it as running until then (and a `report.ready` notification follows).
-    let state = cx.state.clone();
-    let running = report.clone();
-    let task = tokio::spawn(async move {
-        // Nobody watches the progress here: the receiver is dropped at once, so sends fail fast.
-        let (tx, _) = tokio::sync::mpsc::channel(1);
-        let dir = state.config.report_dir.clone();
-        reports::generate(&state.db, &state.bus, &dir, &user, &running, &req, tx).await
-    });
+    // Nobody watches the progress here: the receiver is dropped at once, so sends fail fast.
+    let launched = reports::launch(&cx.state.export_context(), &user, req).await.map_err(|e| cx.fail(e))?;
+    let (report, task) = (launched.report, launched.task);
     match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
         Ok(Ok(done)) => done.map_err(|e| cx.fail(e)),
         Ok(Err(e)) => Err(cx.fail(crate::error::Error::from(e))),

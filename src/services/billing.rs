@@ -45,17 +45,26 @@ fn unix(v: Option<&Value>) -> Option<DateTime<Utc>> {
     v.and_then(Value::as_i64).and_then(|t| Utc.timestamp_opt(t, 0).single())
 }
 
-/// Applies one Stripe event. `Ok(true)`: it changed something; `Ok(false)`: nothing to do;
-/// `Err`: try again later (a subscription for a customer not linked yet, say — Stripe does
-/// not promise to deliver `checkout.session.completed` first).
-pub async fn apply_stripe_event(db: &Db, bus: &Bus, kind: &str, event: &Value) -> std::result::Result<bool, String> {
+/// Applies one Stripe event. `Ok(true)`: it changed something; `Ok(false)`: nothing to do
+/// (or an older event than the state already applied); `Err`: try again later (a
+/// subscription for a customer not linked yet, say — Stripe does not promise to deliver
+/// `checkout.session.completed` first). Stripe does not deliver in order either: each event's
+/// `created` time (or, lacking one, when it was received) orders the states it sets.
+pub async fn apply_stripe_event(
+    db: &Db,
+    bus: &Bus,
+    kind: &str,
+    event: &Value,
+    received_at: DateTime<Utc>,
+) -> std::result::Result<bool, String> {
     let object = event.pointer("/data/object").ok_or("event without data.object")?;
+    let event_at = unix(event.get("created")).unwrap_or(received_at);
     let r: Result<bool> = match kind {
         "checkout.session.completed" => checkout_completed(db, object).await,
         "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
-            subscription_changed(db, bus, object, kind.ends_with("deleted")).await
+            subscription_changed(db, bus, object, kind.ends_with("deleted"), event_at).await
         }
-        "invoice.payment_failed" => payment_failed(db, bus, object).await,
+        "invoice.payment_failed" => payment_failed(db, bus, object, event_at).await,
         _ => Ok(false),
     };
     r.map_err(|e| match e {
@@ -93,7 +102,13 @@ async fn checkout_completed(db: &Db, session: &Value) -> Result<bool> {
     Ok(true)
 }
 
-async fn subscription_changed(db: &Db, bus: &Bus, sub: &Value, deleted: bool) -> Result<bool> {
+async fn subscription_changed(
+    db: &Db,
+    bus: &Bus,
+    sub: &Value,
+    deleted: bool,
+    event_at: DateTime<Utc>,
+) -> Result<bool> {
     let customer = str_at(sub, "/customer").ok_or_else(|| Error::bad_request("subscription without a customer"))?;
     let sub_id = str_at(sub, "/id").ok_or_else(|| Error::bad_request("subscription without an id"))?;
     let status = str_at(sub, "/status").ok_or_else(|| Error::bad_request("subscription without a status"))?;
@@ -118,7 +133,13 @@ async fn subscription_changed(db: &Db, bus: &Bus, sub: &Value, deleted: bool) ->
             db::users::find_by_id(tx.conn(), uid).await?.ok_or_else(|| Error::not_found("user vanished"))?.into_user()
         }
     };
-    db::users::set_subscription(tx.conn(), user.id, plan, sub_id, status, period_end, Utc::now()).await?;
+    let state = db::users::SubscriptionState { plan, subscription_id: sub_id, status, period_end, event_at };
+    if !db::users::set_subscription(tx.conn(), user.id, &state, Utc::now()).await? {
+        // A newer event already set the state (this one was delivered late): nothing to do.
+        tracing::info!(user_id = user.id, subscription = sub_id, status, "older subscription event ignored");
+        tx.commit().await?;
+        return Ok(false);
+    }
     let detail = json!({ "subscription": sub_id, "status": status, "plan": plan.as_str() });
     db::audit::append(
         tx.conn(),
@@ -142,20 +163,46 @@ async fn subscription_changed(db: &Db, bus: &Bus, sub: &Value, deleted: bool) ->
     Ok(true)
 }
 
-async fn payment_failed(db: &Db, bus: &Bus, invoice: &Value) -> Result<bool> {
+/// A failed payment: a live subscription becomes `past_due` (unless a newer event said
+/// otherwise), which the settings page shows, and the user is told.
+async fn payment_failed(db: &Db, bus: &Bus, invoice: &Value, event_at: DateTime<Utc>) -> Result<bool> {
     let customer = str_at(invoice, "/customer").ok_or_else(|| Error::bad_request("invoice without a customer"))?;
-    let mut conn = db.acquire().await?;
-    let Some(user) = db::users::find_by_stripe_customer(conn.conn(), customer).await? else {
+    let mut tx = db.begin().await?;
+    let Some(user) = db::users::find_by_stripe_customer(tx.conn(), customer).await? else {
         return Err(Error::not_found(format!("customer {customer} is not linked to a user yet")));
     };
-    drop(conn);
+    let user = user.into_user();
+    let billing = db::users::billing(tx.conn(), user.id).await?.ok_or_else(|| Error::not_found("user vanished"))?;
+    let invoice_sub = str_at(invoice, "/subscription");
+    let same_subscription = match (invoice_sub, billing.subscription_id.as_deref()) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    let plan = plan_for("past_due", false);
+    if same_subscription && db::users::set_past_due(tx.conn(), user.id, plan, event_at, Utc::now()).await? {
+        let detail = json!({ "invoice": str_at(invoice, "/id"), "status": "past_due", "plan": plan.as_str() });
+        db::audit::append(
+            tx.conn(),
+            &Entry {
+                actor_id: None,
+                action: "billing.payment_failed",
+                entity_type: "user",
+                entity_id: user.id,
+                detail: &detail,
+                now: Utc::now(),
+            },
+        )
+        .await?;
+    }
     let data = json!({
         "invoice": str_at(invoice, "/id"),
         "amount_due": invoice.get("amount_due"),
         "currency": str_at(invoice, "/currency"),
         "url": "/settings"
     });
-    notifications::notify(db, bus, user.id, "payment.failed", &data).await?;
+    let n = notifications::raise(tx.conn(), user.id, "payment.failed", &data).await?;
+    tx.commit().await?;
+    notifications::deliver(bus, [n]);
     Ok(true)
 }
 

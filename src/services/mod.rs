@@ -15,6 +15,7 @@ pub mod posts;
 pub mod rate_limit;
 pub mod reports;
 pub mod seed;
+pub mod streams;
 pub mod tokens;
 pub mod uploads;
 pub mod users;

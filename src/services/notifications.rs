@@ -20,6 +20,18 @@ pub async fn raise(conn: Conn<'_>, user_id: i64, kind: &str, data: &Value) -> Re
     Ok(db::notifications::insert(conn, user_id, kind, &data.to_string(), Utc::now()).await?)
 }
 
+/// Records a notification unless the user still has an unread one with the same
+/// `dedupe_key` (a like, unliked and liked again, does not notify twice).
+pub async fn raise_once(
+    conn: Conn<'_>,
+    user_id: i64,
+    kind: &str,
+    dedupe_key: &str,
+    data: &Value,
+) -> Result<Option<Notification>> {
+    Ok(db::notifications::insert_unless_unread(conn, user_id, kind, dedupe_key, &data.to_string(), Utc::now()).await?)
+}
+
 /// Publishes committed notifications.
 pub fn deliver(bus: &Bus, raised: impl IntoIterator<Item = Notification>) {
     for n in raised {

@@ -85,8 +85,23 @@ pub async fn create_with(db: &Db, bus: &Bus, author: &User, content: PostContent
 /// Creates a post; with `publish` (the bus to tell) it is published in the same transaction.
 async fn create_in(db: &Db, publish: Option<&Bus>, author: &User, content: PostContent) -> Result<Post> {
     let mut tx = db.begin().await?;
-    let slug = free_slug(&mut tx, &content.title).await?;
-    let new = NewPost { author_id: author.id, slug: &slug, content: &content, now: Utc::now() };
+    let mut post = create_draft_in(&mut tx, author, &content).await?;
+    if let Some(bus) = publish {
+        let raised = publish_in(&mut tx, author, &post).await?;
+        post = load(&mut tx, post.id).await?;
+        tx.commit().await?;
+        notifications::deliver(bus, [raised]);
+        return Ok(post);
+    }
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// Creates a draft inside `tx` (with its tags and audit entry), for callers whose own
+/// change must commit or fail together with the post (a GitHub release's draft, say).
+pub(crate) async fn create_draft_in(tx: &mut Tx, author: &User, content: &PostContent) -> Result<Post> {
+    let slug = free_slug(tx, &content.title).await?;
+    let new = NewPost { author_id: author.id, slug: &slug, content, now: Utc::now() };
     let id = match db::posts::insert(tx.conn(), &new).await {
         Ok(id) => id,
         Err(e) if db::is_unique_violation(&e, "posts_slug_key") => {
@@ -95,17 +110,8 @@ async fn create_in(db: &Db, publish: Option<&Bus>, author: &User, content: PostC
         Err(e) => return Err(e.into()),
     };
     db::posts::set_tags(tx.conn(), id, &content.tags).await?;
-    audit(&mut tx, author, "post.create", id, json!({ "slug": slug })).await?;
-    let mut post = load(&mut tx, id).await?;
-    if let Some(bus) = publish {
-        let raised = publish_in(&mut tx, author, &post).await?;
-        post = load(&mut tx, id).await?;
-        tx.commit().await?;
-        notifications::deliver(bus, [raised]);
-        return Ok(post);
-    }
-    tx.commit().await?;
-    Ok(post)
+    audit(tx, author, "post.create", id, json!({ "slug": slug })).await?;
+    load(tx, id).await
 }
 
 /// Replaces a post's content if nobody saved since `expected_version` was loaded.
@@ -151,23 +157,30 @@ pub async fn edit(
     if expected != current.version {
         return Err(stale(&current));
     }
+    // Every write below is guarded by the version it expects, so two concurrent edits with
+    // the same If-Match cannot both win: the second finds the version moved and is stale.
     let mut changed = false;
     let mut raised = None;
+    let mut version = expected;
     if let Some(content) = &content {
-        if !db::posts::update_content(tx.conn(), id, expected, content, Utc::now()).await? {
+        if !db::posts::update_content(tx.conn(), id, version, content, Utc::now()).await? {
             return Err(stale(&current));
         }
+        version += 1;
         db::posts::set_tags(tx.conn(), id, &content.tags).await?;
-        audit(&mut tx, actor, "post.update", id, json!({ "version": expected + 1 })).await?;
+        audit(&mut tx, actor, "post.update", id, json!({ "version": version })).await?;
         changed = true;
     }
     match published {
         Some(true) if !current.published => {
-            raised = Some(publish_in(&mut tx, actor, &current).await?);
+            let at = Post { version, ..current.clone() };
+            raised = Some(publish_in(&mut tx, actor, &at).await?);
             changed = true;
         }
         Some(false) if current.published => {
-            db::posts::set_published(tx.conn(), id, false, Utc::now()).await?;
+            if !db::posts::set_published(tx.conn(), id, version, false, Utc::now()).await? {
+                return Err(stale(&current));
+            }
             audit(&mut tx, actor, "post.unpublish", id, json!({})).await?;
             changed = true;
         }
@@ -179,13 +192,12 @@ pub async fn edit(
     Ok(post)
 }
 
-/// A `free` author may hold at most [`FREE_PUBLISHED_LIMIT`] published posts.
-async fn check_plan(tx: &mut Tx, actor: &User, post: &Post) -> Result<()> {
-    let author_plan = if post.author_id == actor.id {
-        actor.plan
-    } else {
-        db::users::find_by_id(tx.conn(), post.author_id).await?.map(|u| u.into_user().plan).unwrap_or_default()
-    };
+/// A `free` author may hold at most [`FREE_PUBLISHED_LIMIT`] published posts. The author's
+/// row stays locked until the transaction ends, so concurrent publishes by one author are
+/// counted one after the other (never both against the same count).
+async fn check_plan(tx: &mut Tx, post: &Post) -> Result<()> {
+    let plan = db::users::lock_plan(tx.conn(), post.author_id).await?;
+    let author_plan = plan.as_deref().and_then(Plan::parse).unwrap_or_default();
     if author_plan == Plan::Free
         && db::posts::count_published_by(tx.conn(), post.author_id).await? >= FREE_PUBLISHED_LIMIT
     {
@@ -196,11 +208,13 @@ async fn check_plan(tx: &mut Tx, actor: &User, post: &Post) -> Result<()> {
     Ok(())
 }
 
-/// Publishes `post` inside `tx`: the plan's limit, the flag, the audit entry and the
-/// author's `post.published` notification (to deliver once `tx` commits).
+/// Publishes `post` (at `post.version`) inside `tx`: the plan's limit, the flag, the audit
+/// entry and the author's `post.published` notification (to deliver once `tx` commits).
 async fn publish_in(tx: &mut Tx, actor: &User, post: &Post) -> Result<crate::models::Notification> {
-    check_plan(tx, actor, post).await?;
-    db::posts::set_published(tx.conn(), post.id, true, Utc::now()).await?;
+    check_plan(tx, post).await?;
+    if !db::posts::set_published(tx.conn(), post.id, post.version, true, Utc::now()).await? {
+        return Err(stale(post));
+    }
     audit(tx, actor, "post.publish", post.id, json!({})).await?;
     let data = json!({ "post_id": post.id, "post_title": post.title, "post_slug": post.slug, "url": format!("/posts/{}", post.slug) });
     notifications::raise(tx.conn(), post.author_id, "post.published", &data).await
@@ -226,7 +240,9 @@ pub async fn unpublish(db: &Db, actor: &User, id: i64) -> Result<Post> {
     if !post.published {
         return Ok(post);
     }
-    db::posts::set_published(tx.conn(), id, false, Utc::now()).await?;
+    if !db::posts::set_published(tx.conn(), id, post.version, false, Utc::now()).await? {
+        return Err(stale(&post));
+    }
     audit(&mut tx, actor, "post.unpublish", id, json!({})).await?;
     let post = load(&mut tx, id).await?;
     tx.commit().await?;
@@ -274,21 +290,42 @@ async fn with_tags(conn: db::Conn<'_>, rows: Vec<db::posts::PostRow>) -> Result<
         .collect())
 }
 
-/// An opaque keyset cursor: the last item's publication (or, for drafts, creation) time and id.
-pub fn encode_cursor(post: &Post) -> Option<String> {
+/// An opaque keyset cursor over the order of the list it came from: published lists are
+/// ordered by publication time, draft lists by creation time (a draft that was once
+/// published keeps its old `published_at`, which must not steer the draft walk). The
+/// list's kind travels in the cursor, so a cursor from one list is refused by the other.
+pub fn encode_cursor(post: &Post, drafts: bool) -> Option<String> {
     use base64::Engine as _;
-    let at = post.published_at.unwrap_or(post.created_at);
-    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{}", at.timestamp_micros(), post.id)))
+    let (kind, at) = if drafts { ('d', post.created_at) } else { ('p', post.published_at?) };
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}.{}.{}", at.timestamp_micros(), post.id)))
 }
 
-pub fn decode_cursor(cursor: &str) -> Result<(chrono::DateTime<Utc>, i64)> {
+/// The earliest and latest instants a cursor may name: what both databases store
+/// (PostgreSQL's range is narrower than chrono's, and out-of-range values are errors there).
+fn cursor_instant(micros: i64) -> Option<chrono::DateTime<Utc>> {
+    const MAX_MICROS: i64 = 253_402_300_799_999_999; // 9999-12-31T23:59:59.999999Z
+    (0..=MAX_MICROS).contains(&micros).then(|| chrono::DateTime::from_timestamp_micros(micros)).flatten()
+}
+
+pub fn decode_cursor(cursor: &str, drafts: bool) -> Result<(chrono::DateTime<Utc>, i64)> {
     use base64::Engine as _;
     let bad = || Error::bad_request("The cursor is not valid; start again from the first page.");
+    if cursor.len() > 128 {
+        return Err(bad());
+    }
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let raw = String::from_utf8(raw).map_err(|_| bad())?;
-    let (micros, id) = raw.split_once('.').ok_or_else(bad)?;
-    let at = chrono::DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at, id.parse().map_err(|_| bad())?))
+    let mut parts = raw.splitn(3, '.');
+    let (Some(kind), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+    if kind != if drafts { "d" } else { "p" } {
+        return Err(bad());
+    }
+    let at = cursor_instant(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    let id: i64 = id.parse().map_err(|_| bad())?;
+    if id <= 0 {
+        return Err(bad());
+    }
+    Ok((at, id))
 }
 
 /// A post as `viewer` may see it, by id.
@@ -316,14 +353,15 @@ pub async fn list_published(
     limit: i64,
 ) -> Result<crate::models::post::PostList> {
     let limit = limit.clamp(1, 100);
-    let after = cursor.map(decode_cursor).transpose()?;
+    let drafts = filter.drafts_of.is_some();
+    let after = cursor.map(|c| decode_cursor(c, drafts)).transpose()?;
     let mut conn = db.acquire().await?;
     // One extra row tells whether another page exists.
     let mut rows = db::posts::list_published(conn.conn(), filter, after, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let items = with_tags(conn.conn(), rows).await?;
-    let next_cursor = if more { items.last().and_then(encode_cursor) } else { None };
+    let next_cursor = if more { items.last().and_then(|p| encode_cursor(p, drafts)) } else { None };
     Ok(crate::models::post::PostList { items, next_cursor })
 }
 

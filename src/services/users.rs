@@ -1,6 +1,8 @@
 //! Users as an administrator and as themselves manage them: listing, profile changes
 //! (role and plan by admins only) and deletion, each audited in its transaction.
 
+use std::path::Path;
+
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
@@ -39,6 +41,9 @@ pub struct UserPage {
     pub data: Vec<User>,
     pub pagination: Pagination,
 }
+
+/// A GitHub repository's releases become drafts for one account only.
+pub const REPO_TAKEN: &str = "Another account registered this repository; a repository belongs to one account.";
 
 pub(crate) fn require_admin(actor: &User) -> Result<()> {
     if actor.is_admin() {
@@ -97,9 +102,14 @@ pub async fn update(
             current.version,
         )));
     }
-    let row = db::users::update_profile(tx.conn(), id, Some(current.version), &change, Utc::now())
-        .await?
-        .ok_or_else(|| Error::App(AppError::conflict("This account changed at the same moment; try again.")))?;
+    let row = match db::users::update_profile(tx.conn(), id, Some(current.version), &change, Utc::now()).await {
+        Ok(row) => row,
+        Err(e) if db::is_unique_violation(&e, "users_github_repo_key") => {
+            return Err(Error::field("github_repo", REPO_TAKEN));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    .ok_or_else(|| Error::App(AppError::conflict("This account changed at the same moment; try again.")))?;
     let mut fields = Vec::new();
     for (name, set) in [
         ("name", change.name.is_some()),
@@ -119,14 +129,44 @@ pub async fn update(
     Ok(row.into_user())
 }
 
-/// Deletes an account and everything it owns (posts, comments, tokens cascade).
-pub async fn delete(db: &Db, actor: &User, id: i64) -> Result<()> {
+/// Where an account's files live.
+pub struct FileDirs<'a> {
+    pub uploads: &'a Path,
+    pub reports: &'a Path,
+}
+
+/// Deletes an account and everything it owns: rows (posts, comments, tokens, uploads,
+/// reports cascade) in one transaction, then the files — its report exports, and each
+/// uploaded file no other account's upload shares (uploads are content-addressed).
+pub async fn delete(db: &Db, dirs: &FileDirs<'_>, actor: &User, id: i64) -> Result<()> {
     require_self_or_admin(actor, id)?;
     let mut tx = db.begin().await?;
     let row = db::users::find_by_id(tx.conn(), id).await?.ok_or_else(|| Error::not_found("No such user."))?;
-    audit(&mut tx, actor, "user.delete", id, &json!({ "email": row.email })).await?;
+    let uploads = db::uploads::names_of_owner(tx.conn(), id).await?;
+    let reports = db::reports::files_of_user(tx.conn(), id).await?;
+    audit(&mut tx, actor, "user.delete", id, &json!({ "email": row.email, "uploads": uploads.len() })).await?;
     db::users::delete(tx.conn(), id).await?;
     tx.commit().await?;
+
+    let remove = |path: std::path::PathBuf| async move {
+        if let Err(e) = tokio::fs::remove_file(&path).await {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(error = %e, path = %path.display(), "could not delete a deleted account's file");
+            }
+        }
+    };
+    for (report, format) in reports {
+        remove(dirs.reports.join(format!("{report}.{format}"))).await;
+    }
+    let mut conn = db.acquire().await?;
+    for name in uploads {
+        // Only names of the stored form are ever files of ours (no path can sneak in).
+        if crate::services::uploads::content_type_of_stored(&name).is_some()
+            && !db::uploads::is_referenced(conn.conn(), &name).await?
+        {
+            remove(dirs.uploads.join(&name)).await;
+        }
+    }
     Ok(())
 }
 

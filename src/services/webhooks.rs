@@ -234,11 +234,13 @@ pub async fn process(db: &Db, bus: &Bus, event_id: i64, last_attempt: bool) -> s
     }
     .await
     .map_err(|e| e.to_string())?;
-    let Some((source, kind, payload)) = loaded else { return Err(format!("webhook event {event_id} is gone")) };
-    let payload: Value = serde_json::from_str(&payload).map_err(|e| format!("stored payload is not JSON: {e}"))?;
-    let result = match source.as_str() {
-        "stripe" => super::billing::apply_stripe_event(db, bus, &kind, &payload).await,
-        "github" => apply_github_event(db, bus, &kind, &payload).await,
+    let Some(delivery) = loaded else { return Err(format!("webhook event {event_id} is gone")) };
+    let payload: Value =
+        serde_json::from_str(&delivery.payload).map_err(|e| format!("stored payload is not JSON: {e}"))?;
+    let kind = delivery.kind.as_str();
+    let result = match delivery.source.as_str() {
+        "stripe" => super::billing::apply_stripe_event(db, bus, kind, &payload, delivery.received_at).await,
+        "github" => apply_github_event(db, bus, kind, &payload).await,
         other => Err(format!("unknown source `{other}`")),
     };
     let (status, error) = match &result {
@@ -257,8 +259,11 @@ pub async fn process(db: &Db, bus: &Bus, event_id: i64, last_attempt: bool) -> s
     result.map(|_| ())
 }
 
-/// A published release of a repository someone registered: a draft post "Release <tag>"
-/// with the release notes, for each such user. `Ok(false)` when nobody registered it.
+/// A published release of a registered repository: a draft post "Release <tag>" with the
+/// release notes, for the account that registered it. One release (repository id + release
+/// id) makes one draft, however many deliveries carry it and however often a job is
+/// retried: the claim, the post and the notification commit together or not at all.
+/// `Ok(false)` when nobody registered the repository or the release has its draft already.
 async fn apply_github_event(db: &Db, bus: &Bus, kind: &str, payload: &Value) -> std::result::Result<bool, String> {
     if kind != "release.published" {
         return Ok(false);
@@ -267,38 +272,51 @@ async fn apply_github_event(db: &Db, bus: &Bus, kind: &str, payload: &Value) -> 
         .pointer("/repository/full_name")
         .and_then(Value::as_str)
         .ok_or("release without repository.full_name")?;
+    let repo_id = payload.pointer("/repository/id").and_then(Value::as_i64).ok_or("release without repository.id")?;
     let release = payload.get("release").ok_or("release event without `release`")?;
+    let release_id = release.get("id").and_then(Value::as_i64).ok_or("release without release.id")?;
     let tag = release
         .get("tag_name")
         .and_then(Value::as_str)
+        .map(|t| t.replace('\0', ""))
         .filter(|t| !t.trim().is_empty())
         .ok_or("release without tag_name")?;
+    let tag = tag.trim();
     let notes = release.get("body").and_then(Value::as_str).map(str::trim).filter(|b| !b.is_empty());
     let url = release.get("html_url").and_then(Value::as_str);
-    let title: String = format!("Release {}", tag.trim()).chars().take(crate::models::post::TITLE_MAX).collect();
-    let mut body = notes.map(str::to_string).unwrap_or_else(|| format!("Release {} of {repo}.", tag.trim()));
+    let title: String = format!("Release {tag}").chars().take(crate::models::post::TITLE_MAX).collect();
+    let mut body = notes.map(str::to_string).unwrap_or_else(|| format!("Release {tag} of {repo}."));
     if let Some(url) = url {
         body.push_str(&format!("\n\n[Release on GitHub]({url})"));
     }
-    let body: String = body.chars().take(crate::models::post::BODY_MAX).collect();
-    let authors = async {
-        let mut conn = db.acquire().await?;
-        Ok::<_, Error>(db::users::find_by_github_repo(conn.conn(), repo).await?)
+    // PostgreSQL text cannot hold NUL; a release note has no use for one.
+    let body: String = body.replace('\0', "").chars().take(crate::models::post::BODY_MAX).collect();
+    let content =
+        PostContent::parse(&title, &body, "tech", "release").map_err(|e| format!("release notes rejected: {e:?}"))?;
+    let drafted = async {
+        let mut tx = db.begin().await?;
+        let Some(row) = db::users::find_by_github_repo(tx.conn(), repo).await? else { return Ok(None) };
+        let user = row.into_user();
+        if !db::webhooks::claim_release(tx.conn(), repo_id, release_id, user.id, Utc::now()).await? {
+            return Ok(None);
+        }
+        let post = super::posts::create_draft_in(&mut tx, &user, &content).await?;
+        db::webhooks::set_release_post(tx.conn(), repo_id, release_id, post.id).await?;
+        let data = json!({ "post_id": post.id, "post_title": post.title, "repo": repo,
+                           "url": format!("/dashboard/posts/{}/edit", post.id) });
+        let n = super::notifications::raise(tx.conn(), user.id, "post.drafted", &data).await?;
+        tx.commit().await?;
+        Ok::<_, Error>(Some(n))
     }
     .await
     .map_err(|e| e.to_string())?;
-    if authors.is_empty() {
-        return Ok(false);
+    match drafted {
+        Some(n) => {
+            super::notifications::deliver(bus, [n]);
+            Ok(true)
+        }
+        None => Ok(false),
     }
-    for row in authors {
-        let user = row.into_user();
-        let content = PostContent::parse(&title, &body, "tech", "release")
-            .map_err(|e| format!("release notes rejected: {e:?}"))?;
-        let post = super::posts::create(db, &user, content).await.map_err(|e| e.to_string())?;
-        let data = json!({ "post_id": post.id, "post_title": post.title, "repo": repo, "url": format!("/dashboard/posts/{}/edit", post.id) });
-        super::notifications::notify(db, bus, user.id, "post.drafted", &data).await.map_err(|e| e.to_string())?;
-    }
-    Ok(true)
 }
 
 #[cfg(test)]

@@ -56,9 +56,14 @@ impl Drop for PgDatabase {
 fn test_config(database_url: String, data_dir: std::path::PathBuf, extra: &[(&str, &str)]) -> Config {
     let mut vars: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     // Tests sign many accounts in from one "address"; the rate-limit tests set their own limits.
-    for (k, v) in
-        [("QUIRE_RATE_LIMIT_AUTH", "100000"), ("QUIRE_RATE_LIMIT_ANON", "100000"), ("QUIRE_RATE_LIMIT_USER", "100000")]
-    {
+    // So do the caps on open event streams (the SSE tests open hundreds).
+    for (k, v) in [
+        ("QUIRE_RATE_LIMIT_AUTH", "100000"),
+        ("QUIRE_RATE_LIMIT_ANON", "100000"),
+        ("QUIRE_RATE_LIMIT_USER", "100000"),
+        ("QUIRE_SSE_MAX_PER_USER", "100000"),
+        ("QUIRE_SSE_MAX_PER_IP", "100000"),
+    ] {
         vars.insert(k.to_string(), v.to_string());
     }
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -396,4 +401,47 @@ macro_rules! on_both_databases {
             }
         )*
     };
+}
+
+/// A multipart body with one file field: (content type, body).
+pub fn multipart(field: &str, filename: &str, declared: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "quire-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {declared}\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A valid 1×1 PNG.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+/// `POST /api/v1/uploads` with a bearer token.
+pub async fn upload(app: &TestApp, token: &str, ct: String, body: Vec<u8>) -> TestResponse {
+    app.client()
+        .request(RequestSpec {
+            method: Method::POST,
+            path: "/api/v1/uploads".into(),
+            headers: vec![("authorization".into(), format!("Bearer {token}")), ("content-type".into(), ct)],
+            body: Body::from(body),
+        })
+        .await
+}
+
+/// A signed-in browser (session cookie) for a new account with password `password123`.
+pub async fn browser<'a>(app: &'a TestApp, email: &str) -> Client<'a> {
+    register(app, email, email.split('@').next().unwrap_or("user"), "password123").await;
+    let mut c = app.client();
+    let res = c.call_fn("/fn/login", &[("email", email), ("password", "password123")]).await;
+    assert!(res.status.is_success() || res.status.is_redirection(), "{}", res.text());
+    assert!(c.cookie.is_some());
+    c
 }

@@ -4,10 +4,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::{components::A, hooks::use_params_map, location::Url};
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+    location::Url,
+};
 
 use crate::{
-    models::{Comment, ErrorCode, PostView},
+    models::{CommentWindow, ErrorCode, PostView},
     server_fns::posts::{get_post, post_comments, AddComment, DeleteComment, SetLike},
     ui::{
         browser::use_event_stream,
@@ -19,6 +23,8 @@ use crate::{
 #[component]
 pub fn PostPage() -> impl IntoView {
     let params = use_params_map();
+    // `?before=<cursor>`: the "older comments" window (a plain link, so it works without JavaScript).
+    let query = use_query_map();
     let add = ServerAction::<AddComment>::new();
     let delete = ServerAction::<DeleteComment>::new();
     let like = ServerAction::<SetLike>::new();
@@ -26,12 +32,13 @@ pub fn PostPage() -> impl IntoView {
         move || {
             (
                 params.read().get("slug").unwrap_or_default(),
+                query.read().get("before"),
                 add.version().get(),
                 delete.version().get(),
                 like.version().get(),
             )
         },
-        |(slug, ..)| get_post(slug),
+        |(slug, before, ..)| get_post(slug, before),
     );
     let comment_error = Signal::derive(move || add.value().get().and_then(Result::err));
 
@@ -63,15 +70,19 @@ fn Article(
     let login_href = format!("/login?next={}", Url::escape(&format!("/posts/{}", post.slug)));
     // New comments by anyone arrive over the post's event stream; the list then reloads
     // (into a signal: the page as rendered on the server stays what hydration expects).
-    let fresh = RwSignal::new(None::<Vec<Comment>>);
+    let fresh = RwSignal::new(None::<CommentWindow>);
+    let before = use_query_map().read_untracked().get("before");
+    let viewing_older = before.is_some();
     use_event_stream(format!("/api/v1/posts/{post_id}/events"), &["comment.created"], move |_, _| {
+        let before = before.clone();
         leptos::task::spawn_local(async move {
-            if let Ok(list) = post_comments(post_id).await {
-                fresh.set(Some(list));
+            if let Ok(window) = post_comments(post_id, before).await {
+                fresh.set(Some(window));
             }
         });
     });
     let initial = StoredValue::new(comments);
+    let slug = post.slug.clone();
 
     view! {
         <Title text=post.title.clone()/>
@@ -99,10 +110,10 @@ fn Article(
                 None => view! { <p class="muted">"♥ " <span data-testid="like-count">{stats.likes}</span> " likes"</p> }.into_any(),
             }}
         </article>
-        <section class="card comments">
+        <section class="card comments" id="comments">
             {move || {
-                let list = fresh.get().unwrap_or_else(|| initial.get_value());
-                view! { <CommentList comments=list viewer_id viewer_is_admin delete/> }
+                let window = fresh.get().unwrap_or_else(|| initial.get_value());
+                view! { <CommentList window slug=slug.clone() viewing_older viewer_id viewer_is_admin delete/> }
             }}
             {match viewer_id {
                 Some(_) => view! {
@@ -125,15 +136,23 @@ fn Article(
 
 #[component]
 fn CommentList(
-    comments: Vec<Comment>,
+    window: CommentWindow,
+    slug: String,
+    viewing_older: bool,
     viewer_id: Option<i64>,
     viewer_is_admin: bool,
     delete: ServerAction<DeleteComment>,
 ) -> impl IntoView {
+    let CommentWindow { items, total, older } = window;
+    let older_href = older.map(|c| format!("/posts/{slug}?before={}#comments", Url::escape(&c)));
+    let newest_href = format!("/posts/{slug}#comments");
     view! {
-        <h2>"Comments (" <span data-testid="comment-count">{comments.len()}</span> ")"</h2>
+        <h2>"Comments (" <span data-testid="comment-count">{total}</span> ")"</h2>
+        {older_href.map(|href| view! {
+            <p><A href=href attr:data-testid="older-comments">"Older comments"</A></p>
+        })}
         <ul class="comment-list" data-testid="comment-list">
-            {comments
+            {items
                 .into_iter()
                 .map(|c| {
                     let mine = viewer_id == Some(c.author_id) || viewer_is_admin;
@@ -152,5 +171,6 @@ fn CommentList(
                 })
                 .collect_view()}
         </ul>
+        {viewing_older.then(|| view! { <p><A href=newest_href>"Newest comments"</A></p> })}
     }
 }

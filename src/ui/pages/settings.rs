@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::{
     models::{ApiToken, User},
     server_fns::{
-        account::{my_billing, UpdateProfile},
+        account::{my_billing, ChangePassword, UpdateProfile},
         tokens::{my_tokens, CreateToken, RevokeToken, TokenFlash},
     },
     ui::components::{
@@ -38,6 +38,9 @@ fn Settings(user: User) -> impl IntoView {
     let profile_error = Signal::derive(move || profile.value().get().and_then(Result::err));
     let saved = move || matches!(profile.value().get(), Some(Ok(())));
     let billing = Resource::new(|| (), |_| my_billing());
+    let password = ServerAction::<ChangePassword>::new();
+    let password_error = Signal::derive(move || password.value().get().and_then(Result::err));
+    let password_changed = move || matches!(password.value().get(), Some(Ok(())));
 
     view! {
         <section class="card">
@@ -57,6 +60,29 @@ fn Settings(user: User) -> impl IntoView {
                 <FieldError error=profile_error field="github_repo"/>
                 <button type="submit" disabled=move || profile.pending().get()>"Save profile"</button>
                 {move || saved().then(|| view! { <p class="notice" role="status">"Saved."</p> })}
+            </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Password"</h2>
+            <ActionForm action=password attr:class="stack" attr:data-testid="password-form">
+                <FormError error=Signal::derive(move || password_error.get().filter(|e| e.errors.is_empty()))/>
+                <label>"Current password"
+                    <input type="password" name="current_password" required autocomplete="current-password"/>
+                </label>
+                <FieldError error=password_error field="current_password"/>
+                <label>"New password"
+                    <input type="password" name="new_password" required minlength="8" maxlength="128" autocomplete="new-password"/>
+                </label>
+                <FieldError error=password_error field="new_password"/>
+                <label>"New password, again"
+                    <input type="password" name="confirm_password" required minlength="8" maxlength="128" autocomplete="new-password"/>
+                </label>
+                <FieldError error=password_error field="confirm_password"/>
+                <p class="muted">"Changing it signs you out everywhere else."</p>
+                <button type="submit" disabled=move || password.pending().get()>"Change password"</button>
+                {move || password_changed().then(|| view! {
+                    <p class="notice" role="status" data-testid="password-changed">"Password changed. Your other sessions are signed out."</p>
+                })}
             </ActionForm>
         </section>
         <section class="card" aria-labelledby="billing-heading">

@@ -1,17 +1,19 @@
-//! GraphQL at `/api/graphql` (POST, or GET for queries) over the same services as REST,
-//! with the same caller (resolved by the API gate) and depth/complexity limits so one
-//! query cannot ask for the whole database.
+//! The GraphQL schema over the same services as REST, with the same caller (resolved by
+//! the API gate). Depth and complexity are limited, and complexity counts every field of
+//! every alias times the page sizes asked for (and a post's body, which may be 100,000
+//! characters, as ten), so one request cannot build a huge answer.
 
 use std::sync::OnceLock;
 
 use async_graphql::{Context, EmptySubscription, ErrorExtensions, InputObject, Object, Schema, SimpleObject};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
 
 use crate::{
     error::Error,
     middleware::auth::Caller,
-    models::{post::parse_comment, Category, Comment, Post, PostContent, User},
+    models::{
+        post::{parse_comment, COMMENTS_PAGE},
+        Category, Comment, Post, PostContent, User,
+    },
     services::{
         comments,
         posts::{self, ListFilter},
@@ -78,6 +80,15 @@ pub struct PostConnection {
     pub has_more: bool,
 }
 
+/// A page of a post's comments, oldest first.
+#[derive(SimpleObject)]
+pub struct CommentConnection {
+    pub items: Vec<Comment>,
+    /// Pass as `after` for the next page.
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+}
+
 /// A page of users.
 #[derive(SimpleObject)]
 pub struct UserConnection {
@@ -113,13 +124,11 @@ impl Query {
         if tags.len() > 10 || tags.iter().any(|t| t.is_empty() || t.chars().count() > 32) {
             return Err(gql(Error::bad_request("Filter by at most 10 tags of 1 to 32 characters.")));
         }
-        let filter = ListFilter {
-            category,
-            tags,
-            author_id: author,
-            q: q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
-            drafts_of: None,
-        };
+        let q = q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(gql(Error::bad_request("`q` may be at most 200 characters.")));
+        }
+        let filter = ListFilter { category, tags, author_id: author, q, drafts_of: None };
         let list = posts::list_published(&state(ctx).db, &filter, after.as_deref(), first.unwrap_or(20) as i64)
             .await
             .map_err(gql)?;
@@ -175,9 +184,21 @@ impl Query {
         })
     }
 
-    /// A post's comments, oldest first.
-    async fn comments(&self, ctx: &Context<'_>, post_id: i64) -> async_graphql::Result<Vec<Comment>> {
-        comments::list(&state(ctx).db, caller(ctx).map(|c| &c.user), post_id).await.map_err(gql)
+    /// A post's comments, oldest first (cursor pages of `first`, 1–100, default 50).
+    #[graphql(complexity = "first.unwrap_or(50).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        post_id: i64,
+        #[graphql(validator(minimum = 1, maximum = 100))] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CommentConnection> {
+        let limit = first.map(i64::from).unwrap_or(COMMENTS_PAGE);
+        let after = after.as_deref().filter(|a| !a.is_empty());
+        let page =
+            comments::list(&state(ctx).db, caller(ctx).map(|c| &c.user), post_id, after, limit).await.map_err(gql)?;
+        let has_more = page.next_cursor.is_some();
+        Ok(CommentConnection { items: page.items, next_cursor: page.next_cursor, has_more })
     }
 }
 
@@ -228,10 +249,4 @@ pub fn schema() -> &'static QuireSchema {
             .limit_complexity(MAX_COMPLEXITY)
             .finish()
     })
-}
-
-/// `POST /api/graphql` (and `GET` for queries), authenticated as REST is.
-pub async fn handler(State(state): State<AppState>, caller: Option<Caller>, req: GraphQLRequest) -> GraphQLResponse {
-    let req = req.into_inner().data(state).data(caller);
-    schema().execute(req).await.into()
 }

@@ -1,20 +1,29 @@
 //! Report exports: the caller's posts, or (administrators) site activity per day, as CSV
-//! or JSON. Rows stream from the database into a buffered file one at a time, so memory
-//! stays flat however many rows there are; progress is reported as it goes, and a
-//! `report.ready` notification is raised when the file is complete.
+//! or JSON. This module is the export's lifecycle — checking the request and the limits,
+//! recording it, running it in its own task, reporting progress, raising `report.ready`,
+//! serving and purging files; [`writer`] turns rows into the file in bounded memory.
+//!
+//! Exports are bounded: at most `QUIRE_EXPORTS_PER_USER` running per user and
+//! `QUIRE_EXPORTS_MAX` per process (beyond: 429), and an export borrows a pooled
+//! connection one page at a time, so even a long one cannot starve requests of the pool.
 
-use std::path::{Path, PathBuf};
+mod writer;
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use futures_util::StreamExt;
 use serde_json::json;
-use tokio::{io::AsyncWriteExt, sync::mpsc};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use super::{events::Bus, notifications};
 use crate::{
     db::{self, reports::ReportRow, Db},
     error::{Error, Result},
-    models::{FieldError, ReportFormat, ReportInfo, ReportKind, User},
+    models::{AppError, ErrorCode, FieldError, ReportFormat, ReportInfo, ReportKind, User},
 };
 
 /// A validated export request.
@@ -112,15 +121,109 @@ fn info(row: &ReportRow) -> ReportInfo {
 }
 
 /// Where a report's file lives.
-fn path_of(dir: &Path, id: &str, format: ReportFormat) -> PathBuf {
+pub(crate) fn path_of(dir: &Path, id: &str, format: ReportFormat) -> PathBuf {
     dir.join(format!("{id}.{}", format.as_str()))
 }
 
-/// Checks the request against the caller and records the report as `running`.
-pub async fn start(db: &Db, user: &User, req: &ReportRequest) -> Result<ReportInfo> {
+/// The export limits of this process: a slot per running export, and how many each user holds.
+#[derive(Clone)]
+pub struct Exports {
+    slots: Arc<Semaphore>,
+    per_user: usize,
+    running: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+/// A running export's claim on its slots; released when the export ends (dropped).
+pub struct ExportPermit {
+    _slot: OwnedSemaphorePermit,
+    user_id: i64,
+    running: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+impl Drop for ExportPermit {
+    fn drop(&mut self) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = running.get_mut(&self.user_id) {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+impl Exports {
+    pub fn new(max_running: usize, per_user: usize) -> Self {
+        Exports {
+            slots: Arc::new(Semaphore::new(max_running.max(1))),
+            per_user: per_user.max(1),
+            running: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// A slot for `user_id`'s next export, or 429 when they (or this server) run too many.
+    pub fn try_acquire(&self, user_id: i64) -> Result<ExportPermit> {
+        let busy = |message: &str| Error::App(AppError::new(ErrorCode::RateLimited, message));
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = running.get(&user_id).copied().unwrap_or(0);
+        if mine >= self.per_user {
+            return Err(busy("Your previous export is still running; wait for it to finish, then export again."));
+        }
+        let slot = self
+            .slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| busy("The server is busy with other exports; try again in a minute."))?;
+        *running.entry(user_id).or_insert(0) += 1;
+        Ok(ExportPermit { _slot: slot, user_id, running: self.running.clone() })
+    }
+
+    /// Exports running now in this process.
+    pub fn running(&self) -> usize {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).values().sum()
+    }
+}
+
+/// What an export needs from the application.
+pub struct ExportContext<'a> {
+    pub db: &'a Db,
+    pub bus: &'a Bus,
+    pub exports: &'a Exports,
+    pub dir: &'a Path,
+}
+
+/// A started export: its record, its progress, and the task writing it.
+pub struct Launched {
+    pub report: ReportInfo,
+    pub progress: mpsc::Receiver<Progress>,
+    pub task: tokio::task::JoinHandle<Result<ReportInfo>>,
+}
+
+/// Starts an export for `user`: checks the request and the limits, records the report as
+/// `running` and writes it in its own task (a client that goes away does not stop it).
+pub async fn launch(cx: &ExportContext<'_>, user: &User, req: ReportRequest) -> Result<Launched> {
     if req.kind == ReportKind::SiteStats && !user.is_admin() {
         return Err(Error::forbidden("Site statistics are for administrators."));
     }
+    let permit = cx.exports.try_acquire(user.id)?;
+    let report = start(cx.db, user, &req).await?;
+    let (tx, progress) = mpsc::channel::<Progress>(64);
+    let (db, bus, dir, user, running) = (cx.db.clone(), cx.bus.clone(), cx.dir.to_path_buf(), user.clone(), report.clone());
+    let task = tokio::spawn(async move {
+        let done = generate(&db, &bus, &dir, &user, &running, &req, &tx).await;
+        if let Err(Error::Internal(cause)) = &done {
+            tracing::error!(error = %cause, report = %running.id, "report export failed");
+        }
+        // The slot is free before the client sees the stream end (so its next export may start).
+        drop(permit);
+        drop(tx);
+        done
+    });
+    Ok(Launched { report, progress, task })
+}
+
+/// Checks the request against the caller and records the report as `running`.
+async fn start(db: &Db, user: &User, req: &ReportRequest) -> Result<ReportInfo> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let mut conn = db.acquire().await?;
     db::reports::insert(conn.conn(), &id, user.id, req.kind.as_str(), req.format.as_str(), Utc::now()).await?;
@@ -130,21 +233,21 @@ pub async fn start(db: &Db, user: &User, req: &ReportRequest) -> Result<ReportIn
 
 /// Writes the report's file, sending progress to `progress` (a closed receiver — the
 /// client went away — does not stop the export). Returns the finished report.
-pub async fn generate(
+async fn generate(
     db: &Db,
     bus: &Bus,
     dir: &Path,
     user: &User,
     report: &ReportInfo,
     req: &ReportRequest,
-    progress: mpsc::Sender<Progress>,
+    progress: &mpsc::Sender<Progress>,
 ) -> Result<ReportInfo> {
     let send = |p: Progress| {
         // Progress updates may be dropped if the reader is slow; the final one is awaited below.
         let _ = progress.try_send(p);
     };
     send(Progress { status: "started", progress: 0, rows: 0, total: 0, report: None, error: None });
-    let result = write_file(db, dir, user, report, req, &send).await;
+    let result = writer::write_file(db, dir, user, report, req, &send).await;
     let mut conn = db.acquire().await?;
     let now = Utc::now();
     match result {
@@ -187,173 +290,6 @@ pub async fn generate(
                 .await;
             Err(e)
         }
-    }
-}
-
-/// Rows read per query: memory holds one page at a time.
-const PAGE: i64 = 1000;
-
-/// Rows are formatted into a small reused buffer and written through a 64 KiB buffered file.
-async fn write_file(
-    db: &Db,
-    dir: &Path,
-    user: &User,
-    report: &ReportInfo,
-    req: &ReportRequest,
-    send: &impl Fn(Progress),
-) -> Result<(i64, i64)> {
-    tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
-    let path = path_of(dir, &report.id, report.format);
-    let file = tokio::fs::File::create(&path).await.map_err(Error::internal)?;
-    let mut out = tokio::io::BufWriter::with_capacity(64 * 1024, file);
-    // Open ends as dates both databases store and compare like any other (SQLite compares
-    // timestamps as text, so no years beyond 9999 or before 0).
-    let from = req.from.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let to = req.to.unwrap_or_else(|| {
-        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default().and_time(NaiveTime::MIN).and_utc()
-    });
-    let mut conn = db.acquire().await?;
-    let total = match req.kind {
-        ReportKind::MyPosts => db::reports::count_posts(conn.conn(), user.id, from, to).await?,
-        ReportKind::SiteStats => db::reports::count_days(conn.conn(), from, to).await?,
-    };
-    let mut sink = RowSink::new(report.format, total, send);
-    match req.kind {
-        ReportKind::MyPosts => {
-            sink.header(
-                &[
-                    "id",
-                    "title",
-                    "slug",
-                    "category",
-                    "published",
-                    "published_at",
-                    "created_at",
-                    "updated_at",
-                    "likes",
-                    "comments",
-                ],
-                &mut out,
-            )
-            .await?;
-            let mut after = None;
-            loop {
-                let page = db::reports::posts_page(conn.conn(), user.id, from, to, after, PAGE).await?;
-                for r in &page {
-                    let record = json!({
-                        "id": r.id, "title": r.title, "slug": r.slug, "category": r.category, "published": r.published,
-                        "published_at": r.published_at.map(|t| t.to_rfc3339()), "created_at": r.created_at.to_rfc3339(),
-                        "updated_at": r.updated_at.to_rfc3339(), "likes": r.likes, "comments": r.comments,
-                    });
-                    sink.row(&record, &mut out).await?;
-                }
-                match page.last() {
-                    Some(last) if page.len() as i64 == PAGE => after = Some((last.created_at, last.id)),
-                    _ => break,
-                }
-            }
-        }
-        ReportKind::SiteStats => {
-            sink.header(&["day", "posts", "comments", "likes", "users"], &mut out).await?;
-            let mut rows = db::reports::stream_days(conn.conn(), from, to);
-            while let Some(row) = rows.next().await {
-                let r = row?;
-                let record = json!({ "day": r.day, "posts": r.posts, "comments": r.comments, "likes": r.likes, "users": r.users });
-                sink.row(&record, &mut out).await?;
-            }
-        }
-    }
-    sink.finish(&mut out).await?;
-    out.flush().await.map_err(Error::internal)?;
-    let bytes = out.get_ref().metadata().await.map_err(Error::internal)?.len();
-    Ok((sink.rows, i64::try_from(bytes).unwrap_or(i64::MAX)))
-}
-
-/// Formats rows one at a time (CSV through the `csv` crate's quoting, or a JSON array).
-struct RowSink<'a, F: Fn(Progress)> {
-    format: ReportFormat,
-    columns: Vec<&'static str>,
-    rows: i64,
-    total: i64,
-    last_percent: u8,
-    send: &'a F,
-}
-
-impl<'a, F: Fn(Progress)> RowSink<'a, F> {
-    fn new(format: ReportFormat, total: i64, send: &'a F) -> Self {
-        RowSink { format, columns: Vec::new(), rows: 0, total, last_percent: 0, send }
-    }
-
-    async fn header(&mut self, columns: &[&'static str], out: &mut (impl AsyncWriteExt + Unpin)) -> Result<()> {
-        self.columns = columns.to_vec();
-        if self.format == ReportFormat::Csv {
-            out.write_all(&csv_line(columns.iter().map(|c| c.to_string()))?).await.map_err(Error::internal)?;
-        }
-        Ok(())
-    }
-
-    async fn row(&mut self, record: &serde_json::Value, out: &mut (impl AsyncWriteExt + Unpin)) -> Result<()> {
-        match self.format {
-            ReportFormat::Csv => {
-                let line = csv_line(self.columns.iter().map(|c| csv_cell(record.get(*c))))?;
-                out.write_all(&line).await.map_err(Error::internal)?;
-            }
-            ReportFormat::Json => {
-                let lead: &[u8] = if self.rows == 0 { b"[\n" } else { b",\n" };
-                out.write_all(lead).await.map_err(Error::internal)?;
-                let line = serde_json::to_vec(record).map_err(Error::internal)?;
-                out.write_all(&line).await.map_err(Error::internal)?;
-            }
-        }
-        self.rows += 1;
-        let percent =
-            if self.total > 0 { u8::try_from((self.rows * 99 / self.total).min(99)).unwrap_or(99) } else { 0 };
-        if percent > self.last_percent {
-            self.last_percent = percent;
-            (self.send)(Progress {
-                status: "processing",
-                progress: percent,
-                rows: self.rows,
-                total: self.total,
-                report: None,
-                error: None,
-            });
-        }
-        Ok(())
-    }
-
-    async fn finish(&mut self, out: &mut (impl AsyncWriteExt + Unpin)) -> Result<()> {
-        match self.format {
-            ReportFormat::Csv => {}
-            ReportFormat::Json => {
-                let tail: &[u8] = if self.rows == 0 { b"[]\n" } else { b"\n]\n" };
-                out.write_all(tail).await.map_err(Error::internal)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One CSV record, quoted by the `csv` crate (a small buffer per line).
-fn csv_line(cells: impl IntoIterator<Item = String>) -> Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new().buffer_capacity(512).from_writer(Vec::with_capacity(256));
-    w.write_record(cells).map_err(Error::internal)?;
-    w.into_inner().map_err(|e| Error::internal_msg(e.to_string()))
-}
-
-/// A CSV cell. Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR)
-/// is prefixed with `'` (OWASP's advice against CSV injection).
-fn csv_cell(v: Option<&serde_json::Value>) -> String {
-    match v {
-        None | Some(serde_json::Value::Null) => String::new(),
-        Some(serde_json::Value::String(s)) => {
-            if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                format!("'{s}")
-            } else {
-                s.clone()
-            }
-        }
-        Some(other) => other.to_string(),
     }
 }
 
@@ -420,13 +356,5 @@ mod tests {
         let fields: Vec<_> = e.errors.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["kind", "format", "from"]);
         assert!(ReportRequest::parse("my_posts", "json", Some("2026-02-01"), Some("2026-01-01")).is_err());
-    }
-
-    #[test]
-    fn csv_cells_cannot_smuggle_formulas() {
-        assert_eq!(csv_cell(Some(&json!("=HYPERLINK(\"x\")"))), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_cell(Some(&json!("plain"))), "plain");
-        assert_eq!(csv_cell(Some(&json!(3))), "3");
-        assert_eq!(csv_cell(None), "");
     }
 }
