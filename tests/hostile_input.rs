@@ -35,8 +35,10 @@ async fn over_size_bodies_are_413_before_they_are_read(app: TestApp) {
     let big = "x".repeat(2 * 1024 * 1024);
     let form = [("content-type", "application/x-www-form-urlencoded"), ("origin", "http://quire.test")];
     // The sign-in form: declared length over 1 MiB.
-    let res = raw(&app, Method::POST, "/fn/login", &form, Body::from(format!("email=a%40b.c&password={big}"))).await;
-    res.problem(413, "PAYLOAD_TOO_LARGE");
+    let body = format!("email=a%40b.c&password={big}");
+    let len = body.len().to_string();
+    let declared = [form[0], form[1], ("content-length", len.as_str())];
+    raw(&app, Method::POST, "/fn/login", &declared, Body::from(body)).await.problem(413, "PAYLOAD_TOO_LARGE");
     // The same without a declared length: cut off at the limit, still a 4xx.
     let res = raw(&app, Method::POST, "/fn/login", &form, chunked(2 * 1024 * 1024)).await;
     assert!(res.status.is_client_error(), "{} {}", res.status, res.text());
@@ -121,7 +123,7 @@ async fn crafted_cursors_are_400(app: TestApp) {
     let post = new_post(&app, &token, "Two", &[], true).await;
     let mut c = app.client();
     for cursor in [
-        enc("p.99999999999999999.1"),
+        enc("p.999999999999999999.1"),
         enc("p.-62135596800000001.1"),
         enc("p.9223372036854775807.1"),
         enc("p.1700000000000000.0"),

@@ -81,7 +81,8 @@ async fn comments_and_likes_via_server_functions(app: TestApp) {
 
     let view = c.call_fn("/fn/get_post", &[("slug", &post.slug)]).await.json();
     assert_eq!(view["stats"]["comments"], 1);
-    assert_eq!(view["comments"][0]["body"], "Nice post");
+    assert_eq!(view["comments"]["items"][0]["body"], "Nice post");
+    assert_eq!(view["comments"]["total"], 1);
 
     // Without JavaScript: a plain form post goes back to the page, which shows the comment.
     let back = c

@@ -86,9 +86,15 @@ where
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Error> {
         let raw = parts.uri.query().unwrap_or("");
-        serde_html_form::from_str::<T>(raw)
-            .map(Query)
-            .map_err(|e| Error::bad_request(format!("The query string is not valid: {e}.")))
+        let de = serde_html_form::Deserializer::from_bytes(raw.as_bytes());
+        serde_path_to_error::deserialize::<_, T>(de).map(Query).map_err(|e| {
+            let path = e.path().to_string();
+            if path.is_empty() || path == "." {
+                Error::bad_request(format!("The query string is not valid: {}.", e.inner()))
+            } else {
+                Error::bad_request(format!("The query parameter `{path}` is not valid: {}.", e.inner()))
+            }
+        })
     }
 }
 

@@ -25,7 +25,14 @@ use axum::{
 use serde_json::{json, Map, Value};
 
 use super::extract::is_json_content_type;
-use crate::{middleware::auth::Caller, middleware::input_guard::json_has_nul, state::AppState};
+use crate::{
+    middleware::{
+        auth::Caller,
+        body_limit::{too_large, JSON_BODY_LIMIT},
+        input_guard::json_has_nul,
+    },
+    state::AppState,
+};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
@@ -199,7 +206,7 @@ pub async fn handler(State(state): State<AppState>, caller: Option<Caller>, req:
         let bytes = match Bytes::from_request(req, &()).await {
             Ok(b) => b,
             Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return refuse(media, StatusCode::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB.")
+                return too_large(JSON_BODY_LIMIT).into_response();
             }
             Err(_) => return refuse(media, StatusCode::BAD_REQUEST, "The request body could not be read."),
         };
