@@ -363,7 +363,21 @@ async fn stalled_uploads_are_408_and_slow_ones_finish(_: TestApp) {
     res.problem(408, "REQUEST_TIMEOUT");
 }
 
+async fn the_last_administrator_stays(app: TestApp) {
+    let (admin, token) = common::admin_with_token(&app, "root@example.com").await;
+    let me = format!("/api/v1/users/{}", admin["id"]);
+    let res = app.client().api(Method::PATCH, &me, Some(&token), Some(json!({"role": "user"})), &[]).await;
+    res.problem(409, "CONFLICT");
+    app.client().api(Method::DELETE, &me, Some(&token), None, &[]).await.problem(409, "CONFLICT");
+    // With a second administrator, either may go.
+    let (_, second) = common::admin_with_token(&app, "deputy@example.com").await;
+    let res = app.client().api(Method::PATCH, &me, Some(&second), Some(json!({"role": "user"})), &[]).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["role"], "user");
+}
+
 on_both_databases!(
+    the_last_administrator_stays,
     read_only_tokens_start_nothing,
     reads_change_nothing,
     likes_do_not_flood_the_author,

@@ -199,6 +199,12 @@ pub async fn set_password(conn: Conn<'_>, id: i64, password_hash: &str, now: Dat
     on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).bind(id).bind(password_hash).bind(now).fetch_optional(c).await)
 }
 
+/// How many administrators there are.
+pub async fn count_admins(conn: Conn<'_>) -> sqlx::Result<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin'";
+    on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).fetch_one(c).await)
+}
+
 pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM users WHERE id = $1";
     on_conn!(conn, |c| sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected() == 1))

@@ -33,6 +33,7 @@ pub struct CommentList {
 pub struct CommentListQuery {
     /// Page size, 1–100 (default 50).
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
     #[param(max_length = 64)]

@@ -98,6 +98,16 @@ where
     }
 }
 
+/// For optional query parameters: absent is `None`, but a parameter that is present must
+/// parse — `?category=` (empty) is a bad value, not "no filter" (use with `#[serde(default)]`).
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 /// A resource id from the path: a positive integer, or 400.
 pub struct Id(pub i64);
 

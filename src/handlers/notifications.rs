@@ -17,6 +17,7 @@ use crate::{
 pub struct ListQuery {
     /// At most this many (1–200, default 50).
     #[param(minimum = 1, maximum = 200)]
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub limit: Option<i64>,
 }
 

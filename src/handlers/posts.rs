@@ -27,9 +27,11 @@ pub enum PostStatus {
 pub struct PostListQuery {
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub category: Option<Category>,
     /// Posts carrying every given tag; repeat the parameter: `?tag=a&tag=b`.
     #[serde(default)]
@@ -37,11 +39,13 @@ pub struct PostListQuery {
     pub tag: Vec<String>,
     /// Author's user id.
     #[param(minimum = 1)]
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub author: Option<i64>,
     /// Full-text search over titles and bodies.
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// `draft`: the caller's own drafts (requires authentication). Default `published`.
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub status: Option<PostStatus>,
 }
 

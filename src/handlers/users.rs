@@ -45,15 +45,19 @@ pub enum SortOrder {
 pub struct UserListQuery {
     /// 1-based page number (default 1).
     #[param(minimum = 1)]
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub page: Option<i64>,
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub limit: Option<i64>,
     /// Matches names and e-mails, any case.
     pub search: Option<String>,
     /// Default `created_at`.
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub sort: Option<SortField>,
     /// Default `desc` for `created_at`, else `asc`.
+    #[serde(default, deserialize_with = "super::extract::present")]
     pub order: Option<SortOrder>,
 }
 
@@ -171,7 +175,7 @@ pub struct PatchUserBody {
         (status = 200, description = "Saved", body = User, headers(("ETag" = String))),
         (status = 403, description = "Not allowed", body = Problem),
         (status = 404, description = "No such user", body = Problem),
-        (status = 409, description = "Same Idempotency-Key still running", body = Problem),
+        (status = 409, description = "Same Idempotency-Key still running, or the last administrator's role", body = Problem),
         (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
@@ -179,7 +183,8 @@ pub async fn patch(
     State(state): State<AppState>,
     Writer(caller): Writer,
     Id(id): Id,
-    if_match: Option<IfMatchOpt>,
+    // The body's problems are reported before the precondition's.
+    if_match: Result<Option<IfMatchOpt>, Error>,
     Json(b): Json<PatchUserBody>,
 ) -> Result<Response> {
     let mut errors: Vec<FieldError> = Vec::new();
@@ -205,7 +210,7 @@ pub async fn patch(
     if !errors.is_empty() {
         return Err(Error::validation(errors));
     }
-    let expected = if_match.and_then(|m| m.0);
+    let expected = if_match?.and_then(|m| m.0);
     let user = users::update(&state.db, &caller.user, id, expected, change).await.map_err(precondition)?;
     Ok(versioned(StatusCode::OK, user))
 }
@@ -230,7 +235,8 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IfMatchOpt {
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not allowed", body = Problem),
-        (status = 404, description = "No such user", body = Problem)),
+        (status = 404, description = "No such user", body = Problem),
+        (status = 409, description = "The last administrator cannot be deleted", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn delete(State(state): State<AppState>, Writer(caller): Writer, Id(id): Id) -> Result<StatusCode> {
     let dirs = users::FileDirs { uploads: &state.config.upload_dir, reports: &state.config.report_dir };

@@ -96,6 +96,9 @@ pub async fn update(
     let mut tx = db.begin().await?;
     let current =
         db::users::find_by_id(tx.conn(), id).await?.ok_or_else(|| Error::not_found("No such user."))?.into_user();
+    if current.is_admin() && change.role.is_some_and(|r| r != Role::Admin) {
+        keep_an_admin(&mut tx).await?;
+    }
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(Error::App(AppError::stale(
             format!("This account changed after you loaded it (now version {}).", current.version),
@@ -142,6 +145,9 @@ pub async fn delete(db: &Db, dirs: &FileDirs<'_>, actor: &User, id: i64) -> Resu
     require_self_or_admin(actor, id)?;
     let mut tx = db.begin().await?;
     let row = db::users::find_by_id(tx.conn(), id).await?.ok_or_else(|| Error::not_found("No such user."))?;
+    if row.role == Role::Admin.as_str() {
+        keep_an_admin(&mut tx).await?;
+    }
     let uploads = db::uploads::names_of_owner(tx.conn(), id).await?;
     let reports = db::reports::files_of_user(tx.conn(), id).await?;
     audit(&mut tx, actor, "user.delete", id, &json!({ "email": row.email, "uploads": uploads.len() })).await?;
@@ -166,6 +172,16 @@ pub async fn delete(db: &Db, dirs: &FileDirs<'_>, actor: &User, id: i64) -> Resu
         {
             remove(dirs.uploads.join(&name)).await;
         }
+    }
+    Ok(())
+}
+
+/// The last administrator may be neither deleted nor demoted: nobody could manage the site.
+async fn keep_an_admin(tx: &mut db::Tx) -> Result<()> {
+    if db::users::count_admins(tx.conn()).await? <= 1 {
+        return Err(Error::App(AppError::conflict(
+            "This is the last administrator account; make another administrator first.",
+        )));
     }
     Ok(())
 }
