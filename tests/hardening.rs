@@ -134,6 +134,17 @@ async fn reads_change_nothing(app: TestApp) {
     for page in ["/", "/posts/readable", "/dashboard", "/settings", "/notifications", "/reports", "/api/graphql?query=%7Bposts%7BhasMore%7D%7D"] {
         assert!(cookie.get_page(page).await.status.as_u16() < 500, "{page}");
     }
+    // Server functions run on POST only: a GET (a link, an image) of one that writes does nothing.
+    for (path, query) in [
+        ("/fn/logout", String::new()),
+        ("/fn/add_comment", format!("?post_id={}&body=x", post["id"])),
+        ("/fn/set_like", format!("?post_id={}&liked=true", post["id"])),
+        ("/fn/delete_post", format!("?id={}", post["id"])),
+    ] {
+        let res = cookie.get_page(&format!("{path}{query}")).await;
+        assert!(res.status.is_client_error(), "GET {path}: {}", res.status);
+    }
+    assert_eq!(cookie.get("/api/v1/me").await.status, 200, "still signed in");
     assert_eq!(snapshot(&app).await, before, "a GET changed something");
 }
 
