@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Quire against a bare axum + sqlx server (examples/bare.rs) doing the same queries on the same
+# seeded SQLite database, in one run. Each server runs pinned to core 0, wrk to core 1; every
+# endpoint is measured on both, one after the other, and reported as Quire ÷ bare. Then Quire's
+# RSS after the load, its cold start (exec until /api/v1/health answers) and the brotli size of
+# what a first visit downloads (wasm, JS, CSS).
+#
+#   scripts/bench/compare.sh            BENCH_POSTS=10000 BENCH_SECONDS=10 BENCH_CONNECTIONS=64
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+POSTS=${BENCH_POSTS:-10000}
+SECONDS_EACH=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-64}
+QUIRE_PORT=3300
+BARE_PORT=3400
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+scripts/setup
+. scripts/env.sh
+if ! command -v wrk >/dev/null || ! command -v taskset >/dev/null; then
+  say "installing wrk (Debian)"
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk util-linux >/dev/null
+fi
+
+say "building Quire (release) and the bare baseline"
+cargo leptos build --release --precompress 2>&1 | tail -1
+cargo build --release --example bare --features ssr 2>&1 | tail -1
+
+data=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$data"; }
+trap cleanup EXIT
+export QUIRE_DATA_DIR="$data" QUIRE_LOG=warn
+say "seeding $POSTS posts"
+target/release/quire seed --posts "$POSTS" | tail -1
+token=$(target/release/quire token create --email demo1@quire.test --name bench --scopes read,write | grep -o 'qrt_[A-Za-z0-9_-]*' | head -1)
+
+# Rate limits out of the way: this measures throughput, not the limiter's refusals.
+limits=(QUIRE_RATE_LIMIT_AUTH=1000000000 QUIRE_RATE_LIMIT_ANON=1000000000 QUIRE_RATE_LIMIT_USER=1000000000)
+wait_for() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "no answer from $1"; exit 1; }
+env "${limits[@]}" QUIRE_ADDR="127.0.0.1:$QUIRE_PORT" taskset -c 0 target/release/quire serve &
+pids+=($!); quire_pid=$!
+taskset -c 0 target/release/examples/bare "$data/quire.db" "127.0.0.1:$BARE_PORT" &
+pids+=($!)
+wait_for "http://127.0.0.1:$QUIRE_PORT/api/v1/health"
+wait_for "http://127.0.0.1:$BARE_PORT/"
+
+post_lua=$(mktemp --suffix=.lua)
+cat > "$post_lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"title":"Benchmark post","body":"A body of a few words, as a bench would send.","category":"tech"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+
+rps() { # url [wrk args…] → requests/s
+  local url=$1; shift
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "$@" "$url" | awk '/Requests\/sec/ { print $2 }'
+}
+row() { # name path [wrk args…]
+  local name=$1 path=$2; shift 2
+  local q b
+  rps "http://127.0.0.1:$QUIRE_PORT$path" "$@" >/dev/null   # warm up both
+  q=$(rps "http://127.0.0.1:$QUIRE_PORT$path" "$@")
+  b=$(rps "http://127.0.0.1:$BARE_PORT$path" "$@")
+  printf '| %-42s | %10.0f | %10.0f | %6.2f |\n' "$name" "$b" "$q" "$(echo "$q / $b" | bc -l)"
+}
+
+say "load: ${SECONDS_EACH}s per endpoint and server, $CONNS connections"
+printf '| %-42s | %10s | %10s | %6s |\n' "endpoint (requests/s)" "bare" "Quire" "Q÷bare"
+printf '|%s|%s|%s|%s|\n' "--------------------------------------------" "------------" "------------" "--------"
+row 'GET / (SSR, 20 posts)' / -H 'Accept: text/html'
+row 'GET /api/v1/posts?limit=20 anonymous' '/api/v1/posts?limit=20'
+row 'GET /api/v1/posts?limit=20 bearer' '/api/v1/posts?limit=20' -H "Authorization: Bearer $token"
+row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"
+
+rss=$(awk '/VmRSS/ { print $2 }' "/proc/$quire_pid/status")
+printf '\nRSS after load: %.1f MiB\n' "$(echo "$rss / 1024" | bc -l)"
+
+# Cold start: from exec to the first answer of /api/v1/health, best of five.
+kill "$quire_pid"; wait "$quire_pid" 2>/dev/null || true
+best=""
+for _ in 1 2 3 4 5; do
+  ms=$(python3 - "$QUIRE_PORT" <<'PY'
+import os, socket, subprocess, sys, time
+port = int(sys.argv[1])
+env = dict(os.environ, QUIRE_ADDR=f"127.0.0.1:{port}")
+start = time.monotonic()
+proc = subprocess.Popen(["target/release/quire", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=1)
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        if s.recv(12).startswith(b"HTTP/1.1 200"):
+            break
+    except OSError:
+        time.sleep(0.0005)
+print(f"{(time.monotonic() - start) * 1000:.1f}")
+proc.terminate(); proc.wait()
+PY
+)
+  if [ -z "$best" ] || [ "$(echo "$ms < $best" | bc -l)" = 1 ]; then best=$ms; fi
+done
+echo "Cold start (exec → health answers, best of 5): $best ms"
+
+pkg=target/site/pkg
+size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+wasm=$(size "$pkg/quire.wasm.br"); js=$(size "$pkg/quire.js.br"); css=$(size "$pkg/quire.css.br")
+printf 'Browser bundle, brotli: wasm %.1f kB + JS %.1f kB + CSS %.1f kB = %.1f kB (wasm raw %.0f kB)\n' \
+  "$(echo "$wasm/1000" | bc -l)" "$(echo "$js/1000" | bc -l)" "$(echo "$css/1000" | bc -l)" \
+  "$(echo "($wasm+$js+$css)/1000" | bc -l)" "$(echo "$(size "$pkg/quire.wasm")/1000" | bc -l)"
