@@ -2,8 +2,8 @@
 //! Quire on the same database, with nothing else — no layers, no framework, no cache. Quire's
 //! numbers are reported as a ratio of this one's, measured in the same run.
 //!
-//! - `GET /`: the front page — the 20 newest published posts with their authors and tags (the
-//!   same two statements Quire runs), rendered as an HTML page of the same shape;
+//! - `GET /`: the front page — the 20 newest published posts' cards (title, author, date,
+//!   category; no body) and their tags, two statements, rendered as an HTML page of the same shape;
 //! - `GET /api/v1/posts?limit=20`: the same two statements as JSON (`{data, next_cursor}`), and
 //!   with `Authorization: Bearer …` the token look-up Quire makes first;
 //! - `POST /api/v1/posts`: the token look-up, then the post and its audit row in one transaction.
@@ -49,6 +49,45 @@ struct Post {
     version: i64,
 }
 
+/// What a front-page card shows (no body).
+#[derive(Debug, sqlx::FromRow)]
+struct Card {
+    id: i64,
+    author_name: String,
+    title: String,
+    slug: String,
+    category: String,
+    published_at: Option<DateTime<Utc>>,
+    #[sqlx(skip)]
+    tags: Vec<String>,
+}
+
+const CARDS: &str = "SELECT p.id, u.name AS author_name, p.title, p.slug, p.category, p.published_at \
+    FROM posts p JOIN users u ON u.id = p.author_id \
+    WHERE p.published = TRUE ORDER BY p.published_at DESC, p.id DESC LIMIT $1";
+
+async fn tags_of(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "SELECT pt.post_id, t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id IN ({}) ORDER BY t.name",
+        list.join(", ")
+    );
+    sqlx::query_as(&sql).fetch_all(pool).await
+}
+
+async fn cards(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<Card>> {
+    let mut cards: Vec<Card> = sqlx::query_as(CARDS).bind(limit).fetch_all(pool).await?;
+    let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
+    let tags = tags_of(pool, &ids).await?;
+    for c in &mut cards {
+        c.tags = tags.iter().filter(|(id, _)| *id == c.id).map(|(_, t)| t.clone()).collect();
+    }
+    Ok(cards)
+}
+
 #[derive(Serialize)]
 struct Page {
     data: Vec<Post>,
@@ -57,15 +96,8 @@ struct Page {
 
 async fn newest(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<Post>> {
     let mut posts: Vec<Post> = sqlx::query_as(POSTS).bind(limit).fetch_all(pool).await?;
-    let ids: Vec<String> = posts.iter().map(|p| p.id.to_string()).collect();
-    if ids.is_empty() {
-        return Ok(posts);
-    }
-    let sql = format!(
-        "SELECT pt.post_id, t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id IN ({}) ORDER BY t.name",
-        ids.join(", ")
-    );
-    let tags: Vec<(i64, String)> = sqlx::query_as(&sql).fetch_all(pool).await?;
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let tags = tags_of(pool, &ids).await?;
     for p in &mut posts {
         p.tags = tags.iter().filter(|(id, _)| *id == p.id).map(|(_, t)| t.clone()).collect();
     }
@@ -102,7 +134,7 @@ fn escape(out: &mut String, s: &str) {
 }
 
 async fn front(State(pool): State<SqlitePool>) -> Response {
-    let Ok(posts) = newest(&pool, 21).await else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    let Ok(posts) = cards(&pool, 21).await else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
     let mut html = String::with_capacity(16 * 1024);
     html.push_str(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" \

@@ -6,6 +6,7 @@
 # what a first visit downloads (wasm, JS, CSS).
 #
 #   scripts/bench/compare.sh            BENCH_POSTS=10000 BENCH_SECONDS=10 BENCH_CONNECTIONS=64
+#                                       (BENCH_NO_BUILD=1: measure the release build as it is)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POSTS=${BENCH_POSTS:-10000}
@@ -23,8 +24,10 @@ if ! command -v wrk >/dev/null || ! command -v taskset >/dev/null; then
   $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk util-linux >/dev/null
 fi
 
-say "building Quire (release) and the bare baseline"
-cargo leptos build --release --precompress 2>&1 | tail -1
+if [ -z "${BENCH_NO_BUILD:-}" ]; then
+  say "building Quire (release) and the bare baseline"
+  cargo leptos build --release --precompress 2>&1 | tail -1
+fi
 cargo build --release --example bare --features ssr 2>&1 | tail -1
 
 data=$(mktemp -d)
