@@ -68,8 +68,22 @@ impl From<AppError> for Error {
     }
 }
 
+/// A database that is busy (SQLite's lock held past the busy timeout, or no pooled connection
+/// free in time) is an overload, not a fault: 503, which a client may retry.
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        let busy = match &e {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6" | "517")),
+            _ => false,
+        };
+        if busy {
+            tracing::warn!(error = %e, "database busy");
+            return Error::App(AppError::new(
+                crate::models::ErrorCode::ServiceUnavailable,
+                "The server is busy; try again in a moment.",
+            ));
+        }
         Error::internal(e)
     }
 }

@@ -97,6 +97,11 @@ async fn hot_public_reads_are_cached_until_a_write(app: TestApp) {
     let conditional = anon.api(Method::GET, "/api/v1/posts?limit=5", None, None, &[("if-none-match", &etag)]).await;
     assert_eq!(conditional.status, StatusCode::NOT_MODIFIED);
 
+    // A new draft is seen by its author alone: the cache stays.
+    let draft = json!({"title": "Secret draft", "body": "b", "category": "tech"});
+    assert_eq!(app.client().api(Method::POST, "/api/v1/posts", Some(&token), Some(draft), &[]).await.status, 201);
+    assert_eq!(anon.get("/api/v1/posts?limit=5").await.header("x-cache"), Some("HIT"));
+
     // A comment is a write that changes public content: the next read is fresh.
     let id = created["id"].as_i64().unwrap();
     let res = app

@@ -51,4 +51,21 @@ async fn pages_cost_a_fixed_number_of_queries() {
     assert_eq!(q, b);
     assert!(b <= 6, "post page used {b} queries");
     println!("queries per render: front page {full}, post page {b} (anonymous; a signed-in visitor adds one user look-up per read of the session)");
+
+    // Creating a post costs the same statements however many posts share its title (the slug
+    // is numbered by a counter, not by reading every `title-<n>` taken so far).
+    let same = || PostContent::parse("Same title", "Body", "tech", "").unwrap();
+    let mut costs = Vec::new();
+    for _ in 0..40 {
+        let before = statements_executed();
+        let post = posts::create(app.db(), &author, same()).await.unwrap();
+        costs.push((statements_executed() - before, post.slug));
+    }
+    assert_eq!(costs[0].1, "same-title");
+    assert_eq!(costs[39].1, "same-title-40");
+    assert!(costs.iter().skip(1).all(|(n, _)| *n == costs[1].0), "{costs:?}");
+    assert!(costs[1].0 <= 3, "a create costs {} statements", costs[1].0);
+    // A title whose slugs exist from before the counter (seeded data) costs one scan, once.
+    let seeded = posts::create(app.db(), &author, PostContent::parse("Quiet", "Again", "tech", "").unwrap()).await.unwrap();
+    assert_eq!(seeded.slug, "quiet-2");
 }

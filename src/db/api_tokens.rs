@@ -35,6 +35,7 @@ pub struct TokenWithOwner {
     pub token_id: i64,
     pub scopes: String,
     pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
     #[sqlx(flatten)]
     pub user: UserRow,
 }
@@ -45,7 +46,7 @@ pub async fn find_live_by_hash(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<TokenWithOwner>> {
-    const SQL: &str = "SELECT t.id AS token_id, t.scopes, t.last_used_at, \
+    const SQL: &str = "SELECT t.id AS token_id, t.scopes, t.last_used_at, t.expires_at, \
                               u.id, u.email, u.name, u.password_hash, u.role, u.plan, u.avatar_url, u.github_repo, \
                               u.created_at, u.updated_at, u.version, u.auth_epoch \
                        FROM api_tokens t JOIN users u ON u.id = t.user_id \

@@ -55,10 +55,11 @@ pub struct NewPost<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub async fn insert(conn: Conn<'_>, new: &NewPost<'_>) -> sqlx::Result<i64> {
+/// Inserts a draft; `None` when its slug is taken (nothing inserted, the transaction still usable).
+pub async fn insert(conn: Conn<'_>, new: &NewPost<'_>) -> sqlx::Result<Option<i64>> {
     const SQL: &str =
         "INSERT INTO posts (author_id, title, slug, body, category, published, created_at, updated_at, version) \
-                       VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6, 1) RETURNING id";
+                       VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6, 1) ON CONFLICT (slug) DO NOTHING RETURNING id";
     on_conn!(conn, |c| {
         sqlx::query_scalar::<_, i64>(SQL)
             .bind(new.author_id)
@@ -67,16 +68,36 @@ pub async fn insert(conn: Conn<'_>, new: &NewPost<'_>) -> sqlx::Result<i64> {
             .bind(&new.content.body)
             .bind(new.content.category.as_str())
             .bind(new.now)
-            .fetch_one(c)
+            .fetch_optional(c)
             .await
     })
 }
 
-/// Slugs already taken that equal `base` or extend it with `-<n>`.
-pub async fn slugs_like(conn: Conn<'_>, base: &str) -> sqlx::Result<Vec<String>> {
+/// The next number for slug `base` (1 the first time): one statement, however many posts share it.
+pub async fn next_slug_number(conn: Conn<'_>, base: &str) -> sqlx::Result<i64> {
+    const SQL: &str = "INSERT INTO slug_counters (base, last) VALUES ($1, 1) \
+                       ON CONFLICT (base) DO UPDATE SET last = slug_counters.last + 1 RETURNING last";
+    on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).bind(base).fetch_one(c).await)
+}
+
+/// Moves `base`'s counter up to at least `last`.
+pub async fn raise_slug_counter(conn: Conn<'_>, base: &str, last: i64) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE slug_counters SET last = $2 WHERE base = $1 AND last < $2";
+    on_conn!(conn, |c| sqlx::query(SQL).bind(base).bind(last).execute(c).await.map(|_| ()))
+}
+
+/// The highest number in use for `base` (`base` itself counts as 1, `base-7` as 7): a scan,
+/// run only when the counter collides with a post from before it.
+pub async fn highest_slug_number(conn: Conn<'_>, base: &str) -> sqlx::Result<i64> {
     const SQL: &str = "SELECT slug FROM posts WHERE slug = $1 OR slug LIKE $2";
     let pattern = format!("{base}-%");
-    on_conn!(conn, |c| sqlx::query_scalar::<_, String>(SQL).bind(base).bind(&pattern).fetch_all(c).await)
+    let slugs: Vec<String> =
+        on_conn!(conn, |c| sqlx::query_scalar::<_, String>(SQL).bind(base).bind(&pattern).fetch_all(c).await)?;
+    Ok(slugs
+        .iter()
+        .filter_map(|s| if s == base { Some(1) } else { s[base.len() + 1..].parse::<i64>().ok() })
+        .max()
+        .unwrap_or(0))
 }
 
 pub async fn find_by_id(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<PostRow>> {
@@ -143,6 +164,22 @@ pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<()> {
 pub async fn count_published_by(conn: Conn<'_>, author_id: i64) -> sqlx::Result<i64> {
     const SQL: &str = "SELECT COUNT(*) FROM posts WHERE author_id = $1 AND published = TRUE";
     on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).bind(author_id).fetch_one(c).await)
+}
+
+/// Gives a new post its tags (creating tags that do not exist yet).
+pub async fn add_tags(mut conn: Conn<'_>, post_id: i64, tags: &[String]) -> sqlx::Result<()> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    const UPSERT_TAG: &str = "INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
+    const LINK: &str = "INSERT INTO post_tags (post_id, tag_id) SELECT $1, id FROM tags WHERE name = $2";
+    on_conn!(&mut conn, |c| {
+        for tag in tags {
+            sqlx::query(UPSERT_TAG).bind(tag).execute(&mut **c).await?;
+            sqlx::query(LINK).bind(post_id).bind(tag).execute(&mut **c).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Replaces a post's tags (creating tags that do not exist yet).
@@ -230,6 +267,21 @@ pub struct ListFilter {
     pub drafts_of: Option<i64>,
 }
 
+/// What a front-page card shows: no body (the biggest column by far).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CardRow {
+    pub id: i64,
+    pub author_name: String,
+    pub title: String,
+    pub slug: String,
+    pub category: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const CARD_SELECT: &str = "SELECT p.id, u.name AS author_name, p.title, p.slug, p.category, p.published_at, \
+                           p.created_at FROM posts p JOIN users u ON u.id = p.author_id ";
+
 /// Published posts (or one author's drafts), newest first, after the keyset position `after`
 /// (published_at or, for drafts, created_at; then id). One statement whatever the filters;
 /// `posts_published_idx` serves the public order.
@@ -239,6 +291,29 @@ pub async fn list_published(
     after: Option<(DateTime<Utc>, i64)>,
     limit: i64,
 ) -> sqlx::Result<Vec<PostRow>> {
+    list_as::<PostRow>(conn, post_select!(), filter, after, limit).await
+}
+
+/// As [`list_published`], the cards only.
+pub async fn list_cards(
+    conn: Conn<'_>,
+    filter: &ListFilter,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<CardRow>> {
+    list_as::<CardRow>(conn, CARD_SELECT, filter, after, limit).await
+}
+
+async fn list_as<R>(
+    conn: Conn<'_>,
+    select: &str,
+    filter: &ListFilter,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<R>>
+where
+    R: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
     let sqlite = matches!(conn, Conn::Sqlite(_));
     let fts = match (&filter.q, sqlite) {
         (Some(q), true) => match fts5_query(q) {
@@ -249,7 +324,8 @@ pub async fn list_published(
         (None, _) => None,
     };
     let order_col = if filter.drafts_of.is_some() { "p.created_at" } else { "p.published_at" };
-    let mut sql = String::from(post_select!());
+    let mut sql = String::with_capacity(select.len() + 256);
+    sql.push_str(select);
     let mut n = 0;
     let mut next = || {
         n += 1;
@@ -286,7 +362,7 @@ pub async fn list_published(
     sql.push_str(&format!(" ORDER BY {order_col} DESC, p.id DESC LIMIT {}", next()));
 
     on_conn!(conn, |c| {
-        let mut q = sqlx::query_as::<_, PostRow>(&sql);
+        let mut q = sqlx::query_as::<_, R>(&sql);
         if let Some(a) = filter.drafts_of {
             q = q.bind(a);
         }

@@ -173,7 +173,12 @@ pub async fn create(
     let c = content(&b.title, &b.body, &b.category, &b.tags)?;
     let post = posts::create_with(&state.db, &state.bus, &caller.user, c, b.published == Some(true)).await?;
     let location = format!("/api/v1/posts/{}", post.id);
-    Ok(versioned_json(StatusCode::CREATED, post.version, post, Some(location)))
+    let draft = !post.published;
+    let mut res = versioned_json(StatusCode::CREATED, post.version, post, Some(location));
+    if draft {
+        res.extensions_mut().insert(crate::middleware::http_cache::PublicUnchanged);
+    }
+    Ok(res)
 }
 
 /// Get a post: public when published, else only for its author and admins.

@@ -63,10 +63,10 @@ impl ResponseCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Forgets everything cached so far (public content changed).
+    /// Forgets everything cached so far (public content changed): entries of older
+    /// generations are never served again, and are replaced or expire in their own time.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.entries.invalidate_all();
     }
 
     fn get(&self, key: &str, generation: u64) -> Option<Arc<Entry>> {
@@ -221,12 +221,20 @@ pub fn writes_content(method: &Method, path: &str) -> bool {
     false
 }
 
+/// Set on a write's response by a handler that knows nothing public changed (a new draft is
+/// seen by nobody but its author): the cache is kept.
+#[derive(Clone, Copy, Debug)]
+pub struct PublicUnchanged;
+
 /// Top-level layer: a successful write bumps the cache generation (UI server functions and
 /// the REST API alike), before the response leaves, so the writer's next read is fresh.
 pub async fn invalidate_on_write(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let writes = writes_content(req.method(), req.uri().path());
     let res = next.run(req).await;
-    if writes && (res.status().is_success() || res.status().is_redirection()) {
+    if writes
+        && (res.status().is_success() || res.status().is_redirection())
+        && res.extensions().get::<PublicUnchanged>().is_none()
+    {
         state.cache.invalidate();
     }
     res

@@ -166,6 +166,9 @@ pub async fn layer(req: Request, next: Next) -> Response {
             out.headers_mut().insert(name, v.clone());
         }
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE && !out.headers().contains_key(header::RETRY_AFTER) {
+        out.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     if status == StatusCode::UNAUTHORIZED && under_api && !out.headers().contains_key(header::WWW_AUTHENTICATE) {
         out.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"quire\""));
     }

@@ -238,6 +238,25 @@ pub struct PostList {
     pub next_cursor: Option<String>,
 }
 
+/// A post as a list's card shows it: no body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostCard {
+    pub id: i64,
+    pub author_name: String,
+    pub title: String,
+    pub slug: String,
+    pub category: Category,
+    pub tags: Vec<String>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// One page of cards and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CardList {
+    pub items: Vec<PostCard>,
+    pub next_cursor: Option<String>,
+}
+
 /// A tag and how many published posts carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::models::{post::PostList, post::PostView, AppError, CommentWindow, PostStats};
+use crate::models::{post::CardList, post::PostView, AppError, CommentWindow, PostStats};
 #[cfg(feature = "ssr")]
 use crate::{
     error::Error,
@@ -14,19 +14,19 @@ use crate::{
     services::{comments, markdown, posts},
 };
 
-/// Published posts for the front page: a search (`q`), or a filtered page after `cursor`.
+/// Published posts' cards for the front page: a search (`q`), or a filtered page after `cursor`.
 #[server(prefix = "/fn", endpoint = "list_posts")]
 pub async fn list_posts(
     q: Option<String>,
     category: Option<String>,
     tag: Option<String>,
     cursor: Option<String>,
-) -> Result<PostList, AppError> {
+) -> Result<CardList, AppError> {
     let cx = Ctx::get()?;
     let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if let Some(q) = nonempty(q) {
         let items = posts::search(&cx.state.db, &q, 20).await.map_err(|e| cx.fail(e))?;
-        return Ok(PostList { items, next_cursor: None });
+        return Ok(CardList { items: items.into_iter().map(posts::card).collect(), next_cursor: None });
     }
     let category = match nonempty(category) {
         Some(c) => Some(Category::parse(&c).ok_or_else(|| cx.fail(Error::bad_request("Unknown category.")))?),
@@ -37,7 +37,7 @@ pub async fn list_posts(
         tags: nonempty(tag).map(|t| t.to_lowercase()).into_iter().collect(),
         ..Default::default()
     };
-    posts::list_published(&cx.state.db, &filter, nonempty(cursor).as_deref(), 20).await.map_err(|e| cx.fail(e))
+    posts::list_cards(&cx.state.db, &filter, nonempty(cursor).as_deref(), 20).await.map_err(|e| cx.fail(e))
 }
 
 /// One post with its rendered body, stats and its newest comments (or those before

@@ -159,6 +159,7 @@ async fn subscription_changed(
     });
     let n = notifications::raise(tx.conn(), user.id, "subscription.updated", &data).await?;
     tx.commit().await?;
+    super::tokens::forget_user(user.id);
     notifications::deliver(bus, [n]);
     Ok(true)
 }
@@ -202,6 +203,7 @@ async fn payment_failed(db: &Db, bus: &Bus, invoice: &Value, event_at: DateTime<
     });
     let n = notifications::raise(tx.conn(), user.id, "payment.failed", &data).await?;
     tx.commit().await?;
+    super::tokens::forget_user(user.id);
     notifications::deliver(bus, [n]);
     Ok(true)
 }

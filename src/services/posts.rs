@@ -55,23 +55,6 @@ async fn load_for_change(tx: &mut Tx, actor: &User, id: i64) -> Result<Post> {
     }
 }
 
-/// The first free slug: `base`, else `base-2`, `base-3`, …
-async fn free_slug(tx: &mut Tx, title: &str) -> Result<String> {
-    let base = slugify(title);
-    let taken = db::posts::slugs_like(tx.conn(), &base).await?;
-    if !taken.iter().any(|s| s == &base) {
-        return Ok(base);
-    }
-    let mut n = 2;
-    loop {
-        let candidate = format!("{base}-{n}");
-        if !taken.contains(&candidate) {
-            return Ok(candidate);
-        }
-        n += 1;
-    }
-}
-
 /// Creates a draft by `author`.
 pub async fn create(db: &Db, author: &User, content: PostContent) -> Result<Post> {
     create_in(db, None, author, content).await
@@ -99,19 +82,46 @@ async fn create_in(db: &Db, publish: Option<&Bus>, author: &User, content: PostC
 
 /// Creates a draft inside `tx` (with its tags and audit entry), for callers whose own
 /// change must commit or fail together with the post (a GitHub release's draft, say).
+///
+/// The slug is the title's, numbered when taken (`hello`, `hello-2`, …). The number comes
+/// from a counter per base — one statement, however many posts share the title. Should it
+/// collide with a post from before the counters (or a title whose slug is literally
+/// `hello-2`), one scan moves the counter past every number in use.
 pub(crate) async fn create_draft_in(tx: &mut Tx, author: &User, content: &PostContent) -> Result<Post> {
-    let slug = free_slug(tx, &content.title).await?;
-    let new = NewPost { author_id: author.id, slug: &slug, content, now: Utc::now() };
-    let id = match db::posts::insert(tx.conn(), &new).await {
-        Ok(id) => id,
-        Err(e) if db::is_unique_violation(&e, "posts_slug_key") => {
-            return Err(Error::App(AppError::conflict("Another post took this title a moment ago; save again.")))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    db::posts::set_tags(tx.conn(), id, &content.tags).await?;
-    audit(tx, author, "post.create", id, json!({ "slug": slug })).await?;
-    load(tx, id).await
+    use chrono::SubsecRound as _;
+    let base = slugify(&content.title);
+    // Timestamps as both databases keep them (microseconds), so this answer equals a later read.
+    let now = Utc::now().trunc_subsecs(6);
+    for _ in 0..3 {
+        let n = db::posts::next_slug_number(tx.conn(), &base).await?;
+        let slug = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+        let new = NewPost { author_id: author.id, slug: &slug, content, now };
+        let Some(id) = db::posts::insert(tx.conn(), &new).await? else {
+            let highest = db::posts::highest_slug_number(tx.conn(), &base).await?;
+            db::posts::raise_slug_counter(tx.conn(), &base, highest).await?;
+            continue;
+        };
+        db::posts::add_tags(tx.conn(), id, &content.tags).await?;
+        audit(tx, author, "post.create", id, json!({ "slug": slug })).await?;
+        let mut tags = content.tags.clone();
+        tags.sort();
+        return Ok(Post {
+            id,
+            author_id: author.id,
+            author_name: author.name.clone(),
+            title: content.title.clone(),
+            slug,
+            body: content.body.clone(),
+            category: content.category,
+            tags,
+            published: false,
+            published_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        });
+    }
+    Err(Error::App(AppError::conflict("Another post took this title a moment ago; save again.")))
 }
 
 /// Replaces a post's content if nobody saved since `expected_version` was loaded.
@@ -295,9 +305,18 @@ async fn with_tags(conn: db::Conn<'_>, rows: Vec<db::posts::PostRow>) -> Result<
 /// published keeps its old `published_at`, which must not steer the draft walk). The
 /// list's kind travels in the cursor, so a cursor from one list is refused by the other.
 pub fn encode_cursor(post: &Post, drafts: bool) -> Option<String> {
+    cursor_at(drafts, post.created_at, post.published_at, post.id)
+}
+
+fn cursor_at(
+    drafts: bool,
+    created_at: chrono::DateTime<Utc>,
+    published_at: Option<chrono::DateTime<Utc>>,
+    id: i64,
+) -> Option<String> {
     use base64::Engine as _;
-    let (kind, at) = if drafts { ('d', post.created_at) } else { ('p', post.published_at?) };
-    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}.{}.{}", at.timestamp_micros(), post.id)))
+    let (kind, at) = if drafts { ('d', created_at) } else { ('p', published_at?) };
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}.{}.{id}", at.timestamp_micros())))
 }
 
 /// The earliest and latest instants a cursor may name: what both databases store
@@ -363,6 +382,52 @@ pub async fn list_published(
     let items = with_tags(conn.conn(), rows).await?;
     let next_cursor = if more { items.last().and_then(|p| encode_cursor(p, drafts)) } else { None };
     Ok(crate::models::post::PostList { items, next_cursor })
+}
+
+/// A page of published posts' cards (no bodies), newest first: two queries whatever the page size.
+pub async fn list_cards(
+    db: &Db,
+    filter: &ListFilter,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<crate::models::post::CardList> {
+    let limit = limit.clamp(1, 100);
+    let drafts = filter.drafts_of.is_some();
+    let after = cursor.map(|c| decode_cursor(c, drafts)).transpose()?;
+    let mut conn = db.acquire().await?;
+    let mut rows = db::posts::list_cards(conn.conn(), filter, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor =
+        if more { rows.last().and_then(|r| cursor_at(drafts, r.created_at, r.published_at, r.id)) } else { None };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let tags = db::posts::tags_of(conn.conn(), &ids).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| crate::models::post::PostCard {
+            tags: tags.iter().filter(|(id, _)| *id == r.id).map(|(_, t)| t.clone()).collect(),
+            id: r.id,
+            author_name: r.author_name,
+            title: r.title,
+            slug: r.slug,
+            category: crate::models::Category::parse(&r.category).unwrap_or_default(),
+            published_at: r.published_at,
+        })
+        .collect();
+    Ok(crate::models::post::CardList { items, next_cursor })
+}
+
+/// A post's card.
+pub fn card(post: Post) -> crate::models::post::PostCard {
+    crate::models::post::PostCard {
+        id: post.id,
+        author_name: post.author_name,
+        title: post.title,
+        slug: post.slug,
+        category: post.category,
+        tags: post.tags,
+        published_at: post.published_at,
+    }
 }
 
 /// The author's own posts, drafts included.

@@ -66,6 +66,7 @@ pub struct TokenIdentity {
     pub user: User,
     pub scopes: Scopes,
     pub token_id: i64,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 pub fn hash_secret(secret: &str) -> String {
@@ -150,6 +151,7 @@ pub async fn list(db: &Db, user: &User) -> Result<Vec<ApiToken>> {
 pub async fn revoke(db: &Db, user: &User, id: i64) -> Result<()> {
     let mut conn = db.acquire().await?;
     if db::api_tokens::revoke(conn.conn(), id, user.id, Utc::now()).await? {
+        forget_token(id);
         tracing::info!(user_id = user.id, token_id = id, "token revoked");
         Ok(())
     } else {
@@ -157,21 +159,80 @@ pub async fn revoke(db: &Db, user: &User, id: i64) -> Result<()> {
     }
 }
 
+/// Resolved bearer tokens, kept briefly so an authenticated read costs no database round trip.
+///
+/// Revocation-safe: revoking a token, and any change to (or deletion of) its owner's account,
+/// forgets the entries at once in this process ([`forget_token`], [`forget_user`]); other
+/// processes hold an entry at most [`IDENTITY_TTL`]. It is one cache per process (not per
+/// application state) because the services that change identities — token revocation, account
+/// changes, billing — run without HTTP state; keys are token hashes, so processes that host
+/// several applications (the tests) cannot mix them up.
+struct Cached {
+    identity: TokenIdentity,
+    /// Unix seconds of the last `last_used_at` write for this token (at most one a minute).
+    last_touch: std::sync::atomic::AtomicI64,
+}
+
+/// How long a resolved token is trusted without asking the database again.
+pub const IDENTITY_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn identities() -> &'static moka::sync::Cache<String, std::sync::Arc<Cached>> {
+    static CACHE: std::sync::OnceLock<moka::sync::Cache<String, std::sync::Arc<Cached>>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        moka::sync::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(IDENTITY_TTL)
+            .support_invalidation_closures()
+            .build()
+    })
+}
+
+/// Forgets the cached identity of token `id` (it was revoked).
+pub fn forget_token(id: i64) {
+    let _ = identities().invalidate_entries_if(move |_, c| c.identity.token_id == id);
+}
+
+/// Forgets every cached token of `user_id` (the account changed or is gone).
+pub fn forget_user(user_id: i64) {
+    let _ = identities().invalidate_entries_if(move |_, c| c.identity.user.id == user_id);
+}
+
 /// Resolves a presented secret to its owner, if the token is live. Refreshes `last_used_at`
-/// in the background when it is older than a minute.
+/// in the background at most once a minute per token.
 pub async fn resolve(db: &Db, secret: &str) -> Result<Option<TokenIdentity>> {
+    use std::sync::atomic::Ordering;
     if !secret.starts_with(PREFIX) || secret.len() > 128 {
         return Ok(None);
     }
     let now = Utc::now();
-    let found = {
-        let mut conn = db.acquire().await?;
-        db::api_tokens::find_live_by_hash(conn.conn(), &hash_secret(secret), now).await?
+    let hash = hash_secret(secret);
+    let cached = match identities().get(&hash) {
+        Some(c) if c.identity.expires_at.is_none_or(|t| t > now) => c,
+        _ => {
+            let found = {
+                let mut conn = db.acquire().await?;
+                db::api_tokens::find_live_by_hash(conn.conn(), &hash, now).await?
+            };
+            let Some(found) = found else { return Ok(None) };
+            let cached = std::sync::Arc::new(Cached {
+                last_touch: std::sync::atomic::AtomicI64::new(found.last_used_at.map_or(0, |t| t.timestamp())),
+                identity: TokenIdentity {
+                    scopes: Scopes::parse(&found.scopes),
+                    token_id: found.token_id,
+                    expires_at: found.expires_at,
+                    user: found.user.into_user(),
+                },
+            });
+            identities().insert(hash, cached.clone());
+            cached
+        }
     };
-    let Some(found) = found else { return Ok(None) };
-    if found.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
+    let last = cached.last_touch.load(Ordering::Relaxed);
+    let due = now.timestamp() - last > TOUCH_EVERY.num_seconds();
+    // One request wins the right to write (the others see the new value and go on).
+    if due && cached.last_touch.compare_exchange(last, now.timestamp(), Ordering::Relaxed, Ordering::Relaxed).is_ok() {
         let db = db.clone();
-        let id = found.token_id;
+        let id = cached.identity.token_id;
         tokio::spawn(async move {
             if let Ok(mut conn) = db.acquire().await {
                 if let Err(e) = db::api_tokens::touch_last_used(conn.conn(), id, now).await {
@@ -180,11 +241,7 @@ pub async fn resolve(db: &Db, secret: &str) -> Result<Option<TokenIdentity>> {
             }
         });
     }
-    Ok(Some(TokenIdentity {
-        scopes: Scopes::parse(&found.scopes),
-        token_id: found.token_id,
-        user: found.user.into_user(),
-    }))
+    Ok(Some(cached.identity.clone()))
 }
 
 #[cfg(test)]

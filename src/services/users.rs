@@ -129,6 +129,7 @@ pub async fn update(
         json!({ "fields": fields, "role": change.role.map(Role::as_str), "plan": change.plan.map(Plan::as_str) });
     audit(&mut tx, actor, "user.update", id, &detail).await?;
     tx.commit().await?;
+    crate::services::tokens::forget_user(id);
     Ok(row.into_user())
 }
 
@@ -153,6 +154,7 @@ pub async fn delete(db: &Db, dirs: &FileDirs<'_>, actor: &User, id: i64) -> Resu
     audit(&mut tx, actor, "user.delete", id, &json!({ "email": row.email, "uploads": uploads.len() })).await?;
     db::users::delete(tx.conn(), id).await?;
     tx.commit().await?;
+    crate::services::tokens::forget_user(id);
 
     let remove = |path: std::path::PathBuf| async move {
         if let Err(e) = tokio::fs::remove_file(&path).await {

@@ -225,7 +225,9 @@ impl Mutation {
             .map_err(|e| gql(Error::validation(e)))?;
         let st = state(ctx);
         let post = posts::create_with(&st.db, &st.bus, &c.user, content, input.published).await.map_err(gql)?;
-        st.cache.invalidate();
+        if post.published {
+            st.cache.invalidate();
+        }
         Ok(post)
     }
 

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map, location::Url};
 
 use crate::{
-    models::{Category, Post},
+    models::{post::PostCard as Card, Category},
     server_fns::posts::list_posts,
 };
 
@@ -65,7 +65,7 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn PostCard(post: Post) -> impl IntoView {
+fn PostCard(post: Card) -> impl IntoView {
     let date = post.published_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
     view! {
         <li class="card post-card">
