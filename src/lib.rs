@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Quire: a self-hostable publishing platform in one Leptos binary.
 //!
 //! Layout (the `ssr` boundary is drawn here, once):
@@ -42,7 +43,8 @@ pub fn hydrate() {
     let _ = leptos::server_fn::redirect::set_redirect_hook(|loc: &str| {
         let _ = window().location().set_href(loc);
     });
-    leptos::mount::hydrate_body(ui::App);
+    // Islands: the loader hydrates each `<leptos-island>` right after this returns.
+    leptos::mount::hydrate_islands();
     // A marker for browser tests (and anyone curious): the page is now interactive.
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");

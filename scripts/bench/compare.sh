@@ -28,7 +28,7 @@ if [ -z "${BENCH_NO_BUILD:-}" ]; then
   say "building Quire (release) and the bare baseline"
   cargo leptos build --release --precompress 2>&1 | tail -1
 fi
-cargo build --release --example bare --features ssr 2>&1 | tail -1
+cargo build --release --example bare --no-default-features --features ssr 2>&1 | tail -1
 
 data=$(mktemp -d)
 pids=()

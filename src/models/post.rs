@@ -250,6 +250,16 @@ pub struct PostCard {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+/// One of the author's own posts as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyPost {
+    pub id: i64,
+    pub title: String,
+    pub slug: String,
+    pub published: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// One page of cards and where the next one starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CardList {

@@ -2,16 +2,20 @@
 
 use leptos::prelude::*;
 
-use crate::models::{AppError, Post};
+use crate::models::{post::MyPost, AppError, Post};
 #[cfg(feature = "ssr")]
 use crate::{error::Error, models::PostContent, server_fns::ctx::Ctx, services::posts};
 
-/// The signed-in user's posts, drafts included.
+/// The signed-in user's posts, drafts included, as the dashboard lists them.
 #[server(prefix = "/fn", endpoint = "my_posts")]
-pub async fn my_posts() -> Result<Vec<Post>, AppError> {
+pub async fn my_posts() -> Result<Vec<MyPost>, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    posts::list_mine(&cx.state.db, &user).await.map_err(|e| cx.fail(e))
+    let list = posts::list_mine(&cx.state.db, &user).await.map_err(|e| cx.fail(e))?;
+    Ok(list
+        .into_iter()
+        .map(|p| MyPost { id: p.id, title: p.title, slug: p.slug, published: p.published, updated_at: p.updated_at })
+        .collect())
 }
 
 #[server(prefix = "/fn", endpoint = "post_for_edit")]

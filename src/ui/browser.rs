@@ -1,4 +1,4 @@
-//! The few things the hydrated app does with browser objects directly: an `EventSource`
+//! The few things the islands do with browser objects directly: an `EventSource`
 //! for live updates, and `XMLHttpRequest` where progress matters (an upload's bytes sent,
 //! a report's streamed progress). On the server every function here does nothing: the
 //! page renders without them and they start once it hydrates.
@@ -59,26 +59,6 @@ pub fn use_event_stream(
     {
         let _ = (url, kinds, on_event);
     }
-}
-
-/// Keeps the signed-in user's notification stream open (none while signed out); each
-/// notification refreshes the unread count and every view of the notifications.
-pub fn keep_notifications_live(session: crate::ui::session::SessionContext) {
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |previous: Option<Option<StreamHandle>>| {
-        if let Some(Some(open)) = previous {
-            open.close();
-        }
-        let signed_in = matches!(session.user.get(), Some(Ok(Some(_))));
-        if !signed_in {
-            return None;
-        }
-        open_stream("/api/v1/events", crate::ui::session::NOTIFICATION_KINDS, move |_, _| {
-            session.notifications_changed()
-        })
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = session;
 }
 
 /// POSTs `body` (JSON) to `url` and calls `on_event(name, data)` for each server-sent event

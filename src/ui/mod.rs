@@ -1,9 +1,10 @@
-//! The web UI: the HTML shell, the router and its pages. Pages read through
-//! Resources backed by server functions and render on the server first; the
-//! browser then hydrates them.
+//! The web UI: the HTML shell, the router and its pages. Pages read through Resources
+//! backed by server functions and render on the server; only the islands (`islands/`)
+//! hydrate in the browser, so the bundle holds them alone and everything else is HTML.
 
 pub mod browser;
 pub mod components;
+pub mod islands;
 pub mod pages;
 pub mod session;
 
@@ -46,7 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <leptos_meta::MetaTags/>
             </head>
             <body>
@@ -60,7 +61,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_session();
-    browser::keep_notifications_live(session::use_session());
 
     view! {
         <Stylesheet id="leptos" href="/pkg/quire.css"/>

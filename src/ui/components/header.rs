@@ -3,7 +3,10 @@
 use leptos::{either::Either, prelude::*};
 use leptos_router::components::A;
 
-use crate::{server_fns::auth::Logout, ui::session::use_session};
+use crate::{
+    server_fns::auth::Logout,
+    ui::{islands::badge::UnreadBadge, session::use_session},
+};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -20,16 +23,14 @@ pub fn Header() -> impl IntoView {
                         {move || Suspend::new(async move {
                             match session.user.await {
                                 Ok(Some(user)) => {
-                                    let rendered = session.unread.await.unwrap_or(0);
-                                    let live = session.live_unread;
-                                    let count = move || live.get().unwrap_or(rendered);
+                                    let unread = session.unread.await.unwrap_or(0);
                                     Either::Left(view! {
                                     <A href="/dashboard">"Dashboard"</A>
                                     <A href="/reports">"Reports"</A>
                                     <A href="/settings">"Settings"</A>
                                     <A href="/notifications" attr:class="notifications-link">
                                         "Notifications "
-                                        <span class="badge" class:unread={move || count() > 0} data-testid="unread-count">{count}</span>
+                                        <UnreadBadge initial=unread/>
                                     </A>
                                     {user.is_admin().then(|| view! { <A href="/admin">"Admin"</A> })}
                                     <span class="who" data-testid="current-user">{user.name.clone()}</span>

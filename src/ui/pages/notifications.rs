@@ -1,12 +1,12 @@
-//! `/notifications`: the signed-in user's notifications, newest first, live; mark one or
-//! all read (server actions that work without JavaScript too).
+//! `/notifications`: the signed-in user's notifications, newest first; mark one or all read
+//! (plain forms: the page comes back with the new state, and the header's count with it).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
     server_fns::account::{my_notifications, MarkRead},
-    ui::{components::guard::RequireUser, session::use_session},
+    ui::components::guard::RequireUser,
 };
 
 #[component]
@@ -19,15 +19,8 @@ pub fn NotificationsPage() -> impl IntoView {
 
 #[component]
 fn Notifications() -> impl IntoView {
-    let session = use_session();
     let mark = ServerAction::<MarkRead>::new();
-    // A read changes the header's count too.
-    Effect::new(move |_| {
-        if mark.version().get() > 0 {
-            session.notifications_changed();
-        }
-    });
-    let list = Resource::new(move || (session.notifications.get(), mark.version().get()), |_| my_notifications(100));
+    let list = Resource::new(|| (), |_| my_notifications(100));
     view! {
         <section class="card">
             <div class="row-between">

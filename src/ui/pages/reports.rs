@@ -1,18 +1,13 @@
 //! `/reports`: export your posts (or, for administrators, site statistics) as CSV or JSON.
-//! With JavaScript the export's progress streams into a live progress bar and the file
-//! downloads when it is ready; without it, the form's server function runs the export to
-//! the end and the page lists it for download.
+//! The form, its live progress and the list are an island (`ui::islands::reports`).
 
-use leptos::{prelude::*, server_fn::ServerFn};
+use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    models::{ReportInfo, User},
-    server_fns::reports::{my_reports, ExportReport},
-    ui::{
-        browser::{navigate, post_event_stream},
-        components::{forms::FormError, guard::RequireUser},
-    },
+    models::User,
+    server_fns::reports::my_reports,
+    ui::{components::guard::RequireUser, islands::reports::Exporter},
 };
 
 #[component]
@@ -23,142 +18,18 @@ pub fn ReportsPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Run {
-    Idle,
-    Running(u8),
-    Done(ReportInfo),
-    Failed(String),
-}
-
 #[component]
 fn Reports(user: User) -> impl IntoView {
-    let export = ServerAction::<ExportReport>::new();
-    let export_error = Signal::derive(move || export.value().get().and_then(Result::err));
-    let run = RwSignal::new(Run::Idle);
-    let finished = RwSignal::new(0u32);
-    let list = Resource::new(move || (export.version().get(), finished.get()), |_| my_reports());
-    let kind = RwSignal::new("my_posts".to_string());
-    let format = RwSignal::new("csv".to_string());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
-
-    // With JavaScript: stream the export's progress instead of waiting for the whole thing.
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if matches!(run.get_untracked(), Run::Running(_)) {
-            return;
-        }
-        run.set(Run::Running(0));
-        let opt = |s: String| if s.trim().is_empty() { serde_json::Value::Null } else { serde_json::Value::String(s) };
-        let body = serde_json::json!({
-            "kind": kind.get_untracked(), "format": format.get_untracked(),
-            "from": opt(from.get_untracked()), "to": opt(to.get_untracked()),
-        });
-        post_event_stream(
-            "/api/v1/reports",
-            body.to_string(),
-            move |name, data| {
-                let v: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
-                match name.as_str() {
-                    "complete" => {
-                        if let Some(report) =
-                            v.get("report").cloned().and_then(|r| serde_json::from_value::<ReportInfo>(r).ok())
-                        {
-                            navigate(&report.download_url);
-                            run.set(Run::Done(report));
-                            finished.update(|n| *n += 1);
-                        }
-                    }
-                    "error" => run.set(Run::Failed(v["error"].as_str().unwrap_or("The export failed.").to_string())),
-                    _ => {
-                        let p = v["progress"].as_u64().unwrap_or(0).min(100) as u8;
-                        run.set(Run::Running(p));
-                    }
-                }
-            },
-            move |status, text| {
-                if status >= 400 || status == 0 {
-                    let detail = serde_json::from_str::<serde_json::Value>(&text)
-                        .ok()
-                        .and_then(|v| v["detail"].as_str().map(str::to_string))
-                        .unwrap_or_else(|| "The export could not start.".to_string());
-                    run.set(Run::Failed(detail));
-                } else if matches!(run.get_untracked(), Run::Running(_)) {
-                    run.set(Run::Failed("The export stopped before it finished.".into()));
-                }
-            },
-        );
-    };
-
+    let list = Resource::new(|| (), |_| my_reports());
+    let is_admin = user.is_admin();
     view! {
-        <section class="card">
-            <h1>"Reports"</h1>
-            <p class="muted">"Export your posts (or, as an administrator, the site's activity per day) as CSV or JSON."</p>
-            <form method="post" action=ExportReport::url() class="stack" data-testid="report-form" on:submit=on_submit>
-                <FormError error=export_error/>
-                <label>"What"
-                    <select name="kind" on:change=move |ev| kind.set(event_target_value(&ev))>
-                        <option value="my_posts" selected>"My posts"</option>
-                        {user.is_admin().then(|| view! { <option value="site_stats">"Site statistics"</option> })}
-                    </select>
-                </label>
-                <label>"Format"
-                    <select name="format" on:change=move |ev| format.set(event_target_value(&ev))>
-                        <option value="csv" selected>"CSV"</option>
-                        <option value="json">"JSON"</option>
-                    </select>
-                </label>
-                <div class="inline">
-                    <label>"From " <input type="date" name="from" on:change=move |ev| from.set(event_target_value(&ev))/></label>
-                    <label>"To " <input type="date" name="to" on:change=move |ev| to.set(event_target_value(&ev))/></label>
-                </div>
-                <button type="submit" data-testid="export" disabled=move || matches!(run.get(), Run::Running(_))>"Export"</button>
-            </form>
-            {move || match run.get() {
-                Run::Idle => ().into_any(),
-                Run::Running(p) => view! {
-                    <div class="progress" role="status">
-                        <progress max="100" value=p data-testid="report-progress"></progress>
-                        <span data-testid="report-percent">{p} "%"</span>
-                    </div>
-                }.into_any(),
-                Run::Done(r) => view! {
-                    <div class="progress" role="status">
-                        <progress max="100" value="100" data-testid="report-progress"></progress>
-                        <span data-testid="report-percent">"100%"</span>
-                        <p>{r.row_count} " rows · " <a href=r.download_url.clone() data-testid="report-download" download=r.file_name.clone()>{r.file_name.clone()}</a></p>
-                    </div>
-                }.into_any(),
-                Run::Failed(msg) => view! { <p class="form-error" role="alert">{msg}</p> }.into_any(),
-            }}
-        </section>
-        <section class="card">
-            <h2>"Recent exports"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(items) if items.is_empty() => view! { <p class="muted">"No exports yet."</p> }.into_any(),
-                        Ok(items) => view! {
-                            <table data-testid="report-list">
-                                <thead><tr><th>"Created"</th><th>"What"</th><th>"Rows"</th><th>"Status"</th><th></th></tr></thead>
-                                <tbody>
-                                    {items.into_iter().map(|r| view! {
-                                        <tr>
-                                            <td>{r.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                                            <td>{r.kind.as_str()} " · " {r.format.as_str()}</td>
-                                            <td>{r.row_count}</td>
-                                            <td>{r.status.clone()}</td>
-                                            <td>{(r.status == "complete").then(|| view! { <a href=r.download_url.clone() download=r.file_name.clone()>"Download"</a> })}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(reports) => view! { <Exporter is_admin reports/> }.into_any(),
+                    Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -1,0 +1,92 @@
+//! The dashboard's list of the signed-in user's posts: publish, unpublish and delete
+//! without a reload (plain forms without JavaScript).
+
+use leptos::prelude::*;
+
+use crate::{
+    models::post::MyPost,
+    server_fns::editor::{my_posts, DeletePost, PublishPost, UnpublishPost},
+    ui::components::forms::FormError,
+};
+
+/// `posts`: the list as rendered; it is read again after each change.
+#[island]
+pub fn MyPosts(posts: Vec<MyPost>) -> impl IntoView {
+    let publish = ServerAction::<PublishPost>::new();
+    let unpublish = ServerAction::<UnpublishPost>::new();
+    let delete = ServerAction::<DeletePost>::new();
+    let rows = RwSignal::new(posts);
+    Effect::new(move |_| {
+        if publish.version().get() + unpublish.version().get() + delete.version().get() > 0 {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = my_posts().await {
+                    rows.set(list);
+                }
+            });
+        }
+    });
+    let error = Signal::derive(move || {
+        publish
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| unpublish.value().get().and_then(Result::err))
+            .or_else(|| delete.value().get().and_then(Result::err))
+    });
+
+    view! {
+        <FormError error/>
+        <Show when=move || rows.with(|r| !r.is_empty()) fallback=|| view! { <p class="muted">"No posts yet. Write your first one."</p> }>
+            <table class="my-posts">
+                <thead><tr><th>"Title"</th><th>"Status"</th><th>"Updated"</th><th></th></tr></thead>
+                <tbody>
+                    <For each=move || rows.get() key=|p| (p.id, p.published, p.updated_at) let:post>
+                        <Row post publish unpublish delete/>
+                    </For>
+                </tbody>
+            </table>
+        </Show>
+    }
+}
+
+#[component]
+fn Row(
+    post: MyPost,
+    publish: ServerAction<PublishPost>,
+    unpublish: ServerAction<UnpublishPost>,
+    delete: ServerAction<DeletePost>,
+) -> impl IntoView {
+    let id = post.id;
+    let toggle = if post.published {
+        view! {
+            <ActionForm action=unpublish attr:class="inline-form">
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="link-button" disabled=move || unpublish.pending().get()>"Unpublish"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ActionForm action=publish attr:class="inline-form">
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="link-button" disabled=move || publish.pending().get()>"Publish"</button>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    view! {
+        <tr data-post-id=id>
+            <td><a href=format!("/posts/{}", post.slug)>{post.title.clone()}</a></td>
+            <td>{if post.published { "Published" } else { "Draft" }}</td>
+            <td>{post.updated_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+            <td class="row-actions">
+                <a href=format!("/dashboard/posts/{id}/edit")>"Edit"</a>
+                {toggle}
+                <ActionForm action=delete attr:class="inline-form">
+                    <input type="hidden" name="id" value=id/>
+                    <button type="submit" class="link-button danger" disabled=move || delete.pending().get()>"Delete"</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}

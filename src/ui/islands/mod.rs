@@ -1,0 +1,18 @@
+//! Islands: the only parts of the UI that run in the browser. Every page renders on the
+//! server, and its forms are plain HTML forms that work without JavaScript; the browser
+//! bundle holds these few components alone, each hydrated where it appears:
+//! - [`badge::UnreadBadge`]: the header's unread count, live over the event stream;
+//! - [`post::LikeButton`] and [`post::Comments`]: liking, commenting and deleting without a
+//!   reload, and new comments arriving live;
+//! - [`dashboard::MyPosts`]: publish, unpublish and delete without a reload;
+//! - [`editor::EditorForm`]: instant validation, image upload with progress, stale-edit conflicts;
+//! - [`reports::Exporter`]: an export's streamed progress, the download and the list.
+//!
+//! Islands take plain, serialisable props (they travel in the page) and use no context from
+//! the server-rendered page around them: links inside them are plain `<a>`.
+
+pub mod badge;
+pub mod dashboard;
+pub mod editor;
+pub mod post;
+pub mod reports;
