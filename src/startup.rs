@@ -18,7 +18,7 @@ use crate::{
     services::{
         events::Bus, jobs::Queue, rate_limit::Limiter, reports::Exports, streams::StreamLimits, webhooks::Processor,
     },
-    state::AppState,
+    state::{AppState, Shared},
     ui::{shell, App},
 };
 
@@ -61,7 +61,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
     let queue = Queue::new(db.clone(), config.jobs);
     let exports = Exports::new(config.exports_max, config.exports_per_user);
     let streams = StreamLimits::new(config.sse_max_per_user, config.sse_max_per_ip);
-    Ok(AppState { leptos_options, db, config: Arc::new(config), limiter, cache, bus, queue, exports, streams })
+    Ok(AppState::new(Shared { leptos_options, db, config: Arc::new(config), limiter, cache, bus, queue, exports, streams }))
 }
 
 /// Starts this node's job workers (QUIRE_JOB_WORKERS of them).
@@ -112,15 +112,11 @@ pub fn router(state: AppState) -> Router {
 
     // Layers run outside-in in the reverse order of these calls: the request id is set
     // first, so every later layer and log line sees it.
-    let app = mw::security_headers::apply(app)
-        .layer(middleware::from_fn(mw::fn_status::layer))
-        .layer(middleware::from_fn_with_state(state.clone(), mw::http_cache::invalidate_on_write))
+    let app = app
         .layer(session_layer)
-        .layer(middleware::from_fn(mw::input_guard::layer))
-        .layer(middleware::from_fn(mw::body_limit::layer))
-        .layer(middleware::from_fn_with_state(state.clone(), mw::origin_check::layer))
-        // A stuck request ends as a 504 problem; uploads get an idle timeout instead.
-        .layer(middleware::from_fn_with_state(state, mw::timeout::layer))
+        // Time limits, the Origin check, body limits, refused input; server-function statuses
+        // and cache invalidation on the way out.
+        .layer(middleware::from_fn_with_state(state, mw::edge::layer))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(mw::problem::layer))
         .layer(middleware::from_fn(mw::security_headers::page_nonce))

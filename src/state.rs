@@ -1,6 +1,6 @@
 //! What every request handler and server function can reach.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -18,10 +18,14 @@ use crate::{
     },
 };
 
-/// Shared application state. Axum handlers take parts of it through `FromRef`;
-/// server functions get it from Leptos context (see `server_fns::ctx`).
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Shared application state: one allocation behind an `Arc`, so the per-request clones that
+/// tower's layers and Leptos' context make cost one atomic increment each. Handlers take it
+/// with `State<AppState>` and read its parts through `Deref`; server functions get it from
+/// Leptos context (see `server_fns::ctx`).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
@@ -40,8 +44,27 @@ pub struct AppState {
 }
 
 impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+
     /// What starting a report export needs.
     pub fn export_context(&self) -> ExportContext<'_> {
         ExportContext { db: &self.db, bus: &self.bus, exports: &self.exports, dir: &self.config.report_dir }
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Leptos' handlers take their options from the state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
     }
 }

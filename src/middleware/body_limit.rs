@@ -8,7 +8,6 @@ use axum::{
     body::Body,
     extract::Request,
     http::header,
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
@@ -48,7 +47,8 @@ pub fn too_large(limit: usize) -> Error {
     Error::App(AppError::new(ErrorCode::PayloadTooLarge, format!("The request body is larger than {size}.")))
 }
 
-pub async fn layer(req: Request, next: Next) -> Response {
+/// The request with its body limited, or the 413 when its declared length is over the limit.
+pub fn limit(req: Request) -> Result<Request, Response> {
     let limit = limit_for(req.uri().path());
     let declared = req
         .headers()
@@ -56,11 +56,14 @@ pub async fn layer(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return too_large(limit).into_response();
+        return Err(too_large(limit).into_response());
+    }
+    if declared == Some(0) {
+        return Ok(req);
     }
     let (parts, body) = req.into_parts();
     let body = Body::new(http_body_util::Limited::new(body, limit));
-    next.run(Request::from_parts(parts, body)).await
+    Ok(Request::from_parts(parts, body))
 }
 
 #[cfg(test)]

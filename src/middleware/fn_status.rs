@@ -5,9 +5,7 @@
 
 use axum::{
     body::Body,
-    extract::Request,
     http::{HeaderValue, StatusCode},
-    middleware::Next,
     response::Response,
 };
 
@@ -17,11 +15,8 @@ use crate::models::AppError;
 /// Error bodies are small JSON documents; anything larger is left alone.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-pub async fn layer(req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/fn/") {
-        return next.run(req).await;
-    }
-    let res = next.run(req).await;
+/// A server function's answer with the status its error code means.
+pub async fn fix(res: Response) -> Response {
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !res.headers().contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
     {

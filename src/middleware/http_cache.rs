@@ -226,18 +226,14 @@ pub fn writes_content(method: &Method, path: &str) -> bool {
 #[derive(Clone, Copy, Debug)]
 pub struct PublicUnchanged;
 
-/// Top-level layer: a successful write bumps the cache generation (UI server functions and
-/// the REST API alike), before the response leaves, so the writer's next read is fresh.
-pub async fn invalidate_on_write(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let writes = writes_content(req.method(), req.uri().path());
-    let res = next.run(req).await;
-    if writes
-        && (res.status().is_success() || res.status().is_redirection())
-        && res.extensions().get::<PublicUnchanged>().is_none()
+/// After a request that `writes_content`: a successful write bumps the cache generation (UI
+/// server functions and the REST API alike), before the response leaves, so the writer's next
+/// read is fresh.
+pub fn invalidate_after_write(cache: &ResponseCache, res: &Response) {
+    if (res.status().is_success() || res.status().is_redirection()) && res.extensions().get::<PublicUnchanged>().is_none()
     {
-        state.cache.invalidate();
+        cache.invalidate();
     }
-    res
 }
 
 #[cfg(test)]

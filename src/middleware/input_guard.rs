@@ -7,7 +7,6 @@ use axum::{
     body::Body,
     extract::Request,
     http::{header, Method},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
@@ -19,10 +18,11 @@ pub fn has_nul(s: &[u8]) -> bool {
     s.contains(&0) || s.windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
 }
 
-pub async fn layer(req: Request, next: Next) -> Response {
+/// The request, or the 400 for a NUL in its URL (or in a server function's form).
+pub async fn check(req: Request) -> Result<Request, Response> {
     let uri = req.uri();
     if has_nul(uri.path().as_bytes()) || uri.query().is_some_and(|q| has_nul(q.as_bytes())) {
-        return Error::bad_request("The URL contains a NUL character, which is never valid here.").into_response();
+        return Err(Error::bad_request("The URL contains a NUL character, which is never valid here.").into_response());
     }
     let form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
         v.as_bytes().len() >= 33 && v.as_bytes()[..33].eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
@@ -30,15 +30,15 @@ pub async fn layer(req: Request, next: Next) -> Response {
     if req.method() == Method::POST && form && req.uri().path().starts_with("/fn/") {
         let (parts, body) = req.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, JSON_BODY_LIMIT).await else {
-            return too_large(JSON_BODY_LIMIT).into_response();
+            return Err(too_large(JSON_BODY_LIMIT).into_response());
         };
         if has_nul(&bytes) {
-            return Error::bad_request("The form contains a NUL character, which is never valid here.")
-                .into_response();
+            return Err(Error::bad_request("The form contains a NUL character, which is never valid here.")
+                .into_response());
         }
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return Ok(Request::from_parts(parts, Body::from(bytes)));
     }
-    next.run(req).await
+    Ok(req)
 }
 
 /// True when a JSON text holds a string with a NUL (`\u0000`; JSON cannot carry a raw one).

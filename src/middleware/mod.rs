@@ -9,6 +9,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod client_ip;
 pub mod cors;
+pub mod edge;
 pub mod fn_status;
 pub mod http_cache;
 pub mod idempotency;

@@ -8,17 +8,17 @@
 //! verified by signature.
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{header, Method},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
 use crate::{error::Error, state::AppState};
 
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The 403 for a cross-site request that carries (or may carry) the session cookie, if this is one.
+pub fn refusal(state: &AppState, req: &Request) -> Option<Response> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+        return None;
     }
     let path = req.uri().path();
     let server_fn = path.starts_with("/fn/");
@@ -35,11 +35,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let allowed_cross_origin = !server_fn && state.config.cors_origins.iter().any(|o| origin_of(source) == o);
             if !same_site(source, host) && !allowed_cross_origin {
                 tracing::warn!(origin = source, "cross-site request with the session cookie refused");
-                return Error::forbidden("Cross-site request refused.").into_response();
+                return Some(Error::forbidden("Cross-site request refused.").into_response());
             }
         }
     }
-    next.run(req).await
+    None
 }
 
 /// `scheme://host[:port]` of an Origin or Referer value.

@@ -3,8 +3,6 @@
 //! fixed headers below, unless a handler set its own.
 
 use axum::http::{header, HeaderValue};
-use axum::Router;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The policy for server-rendered pages; `nonce` lets Leptos' hydration script and
 /// resource data scripts run while every other inline script stays blocked.
@@ -22,7 +20,7 @@ pub fn page_csp(nonce: &str) -> String {
 pub struct PageNonce(pub std::sync::Arc<str>);
 
 /// Mints the request's nonce and, on the way out, gives an HTML page that has no policy
-/// of its own the nonce-based one.
+/// of its own the nonce-based one, and every response the fixed headers it lacks.
 pub async fn page_nonce(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use base64::Engine as _;
     use rand::RngCore as _;
@@ -40,6 +38,16 @@ pub async fn page_nonce(mut req: axum::extract::Request, next: axum::middleware:
         };
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
     }
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    ] {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
     res
 }
 
@@ -55,17 +63,3 @@ pub fn provide_request_nonce() {
 
 /// For anything that is not a page (JSON, files): nothing may run or frame it.
 const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
-
-/// Adds the fixed headers to every response of `router` that lacks them.
-pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    router
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-}

@@ -5,11 +5,12 @@
 //! timeout instead — it may last as long as bytes keep arriving, and fails with 408 once
 //! the client sends nothing for `QUIRE_UPLOAD_IDLE_TIMEOUT_SECS`.
 
+use std::{future::Future, time::Duration};
+
 use axum::{
     body::Body,
-    extract::{Request, State},
+    extract::Request,
     http::Method,
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
@@ -17,19 +18,25 @@ use super::body_limit::is_upload_path;
 use crate::{
     error::Error,
     models::{AppError, ErrorCode},
-    state::AppState,
 };
 
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() == Method::POST && is_upload_path(req.uri().path()) {
-        let (parts, body) = req.into_parts();
-        let body = Body::new(tower_http::timeout::TimeoutBody::new(state.config.upload_idle_timeout, body));
-        return next.run(Request::from_parts(parts, body)).await;
-    }
-    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+/// Whether this request is an upload (idle timeout, no total one).
+pub fn is_upload(req: &Request) -> bool {
+    req.method() == Method::POST && is_upload_path(req.uri().path())
+}
+
+/// An upload's body, failing once nothing arrives for `idle`.
+pub fn idle_body(req: Request, idle: Duration) -> Request {
+    let (parts, body) = req.into_parts();
+    Request::from_parts(parts, Body::new(tower_http::timeout::TimeoutBody::new(idle, body)))
+}
+
+/// `work`'s response, or a 504 problem once `limit` has passed.
+pub async fn within(limit: Duration, work: impl Future<Output = Response>) -> Response {
+    match tokio::time::timeout(limit, work).await {
         Ok(res) => res,
         Err(_) => {
-            tracing::warn!(timeout = ?state.config.request_timeout, "request timed out");
+            tracing::warn!(timeout = ?limit, "request timed out");
             Error::App(AppError::new(ErrorCode::Timeout, "The request took too long and was stopped.")).into_response()
         }
     }

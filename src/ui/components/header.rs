@@ -1,7 +1,7 @@
-//! The site header: name, navigation, and the signed-in user or Sign in / Register.
+//! The site header: name, navigation, and the signed-in user or Sign in / Register. Plain
+//! links: with islands there is no client-side router to hand them to.
 
 use leptos::{either::Either, prelude::*};
-use leptos_router::components::A;
 
 use crate::{
     server_fns::auth::Logout,
@@ -16,23 +16,23 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="site-header">
             <div class="container header-row">
-                <A href="/" attr:class="brand">"Quire"</A>
+                <a href="/" class="brand">"Quire"</a>
                 <nav class="main-nav" aria-label="Main">
-                    <A href="/">"Posts"</A>
+                    <a href="/">"Posts"</a>
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
                             match session.user.await {
                                 Ok(Some(user)) => {
                                     let unread = session.unread.await.unwrap_or(0);
                                     Either::Left(view! {
-                                    <A href="/dashboard">"Dashboard"</A>
-                                    <A href="/reports">"Reports"</A>
-                                    <A href="/settings">"Settings"</A>
-                                    <A href="/notifications" attr:class="notifications-link">
+                                    <a href="/dashboard">"Dashboard"</a>
+                                    <a href="/reports">"Reports"</a>
+                                    <a href="/settings">"Settings"</a>
+                                    <a href="/notifications" class="notifications-link">
                                         "Notifications "
                                         <UnreadBadge initial=unread/>
-                                    </A>
-                                    {user.is_admin().then(|| view! { <A href="/admin">"Admin"</A> })}
+                                    </a>
+                                    {user.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
                                     <span class="who" data-testid="current-user">{user.name.clone()}</span>
                                     <ActionForm action=logout attr:class="inline-form">
                                         <button type="submit" class="link-button" disabled=move || logout.pending().get()>
@@ -42,8 +42,8 @@ pub fn Header() -> impl IntoView {
                                 })
                                 }
                                 _ => Either::Right(view! {
-                                    <A href="/login">"Sign in"</A>
-                                    <A href="/register" attr:class="button small">"Register"</A>
+                                    <a href="/login">"Sign in"</a>
+                                    <a href="/register" class="button small">"Register"</a>
                                 }),
                             }
                         })}
