@@ -74,6 +74,9 @@ pub struct Config {
     pub cache_ttl: Duration,
     /// QUIRE_CACHE_MAX_MB: memory the server-side cache may hold.
     pub cache_max_bytes: u64,
+    /// QUIRE_PAGE_CACHE (default on): keep the public pages anonymous visitors see (the front
+    /// page, post pages) in the server-side cache too.
+    pub page_cache: bool,
     /// QUIRE_UPLOAD_DIR: where uploaded files are stored (default `<data dir>/uploads`).
     pub upload_dir: PathBuf,
     /// QUIRE_STRIPE_WEBHOOK_SECRET: the endpoint's signing secret(s) (`whsec_…`), comma-separated
@@ -222,6 +225,7 @@ impl Config {
         };
         let cache_ttl: u64 = parse(&get, "QUIRE_CACHE_TTL_SECS", 60)?;
         let cache_max_mb: u64 = parse(&get, "QUIRE_CACHE_MAX_MB", 8)?;
+        let page_cache = parse_bool(&get, "QUIRE_PAGE_CACHE", true)?;
         let upload_dir = get("QUIRE_UPLOAD_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("uploads"));
         let report_dir = get("QUIRE_REPORT_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("reports"));
         let stripe_webhook_secrets: Vec<Secret<String>> = get("QUIRE_STRIPE_WEBHOOK_SECRET")
@@ -270,6 +274,7 @@ impl Config {
             rate_limits,
             cache_ttl: Duration::from_secs(cache_ttl),
             cache_max_bytes: cache_max_mb * 1024 * 1024,
+            page_cache,
             upload_dir,
             stripe_webhook_secrets,
             stripe_tolerance: Duration::from_secs(stripe_tolerance),

@@ -13,6 +13,7 @@ POSTS=${BENCH_POSTS:-10000}
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-64}
 QUIRE_PORT=3300
+RENDER_PORT=3301
 BARE_PORT=3400
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -46,7 +47,11 @@ env "${limits[@]}" QUIRE_ADDR="127.0.0.1:$QUIRE_PORT" taskset -c 0 target/releas
 pids+=($!); quire_pid=$!
 taskset -c 0 target/release/examples/bare "$data/quire.db" "127.0.0.1:$BARE_PORT" &
 pids+=($!)
+# The same Quire with its page cache off: what rendering the front page itself costs.
+env "${limits[@]}" QUIRE_PAGE_CACHE=off QUIRE_ADDR="127.0.0.1:$RENDER_PORT" taskset -c 0 target/release/quire serve &
+pids+=($!)
 wait_for "http://127.0.0.1:$QUIRE_PORT/api/v1/health"
+wait_for "http://127.0.0.1:$RENDER_PORT/api/v1/health"
 wait_for "http://127.0.0.1:$BARE_PORT/"
 
 post_lua=$(mktemp --suffix=.lua)
@@ -61,11 +66,11 @@ rps() { # url [wrk args…] → requests/s
   local url=$1; shift
   taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "$@" "$url" | awk '/Requests\/sec/ { print $2 }'
 }
-row() { # name path [wrk args…]
+row() { # name path [wrk args…]   (QPORT: the Quire to measure)
   local name=$1 path=$2; shift 2
-  local q b
-  rps "http://127.0.0.1:$QUIRE_PORT$path" "$@" >/dev/null   # warm up both
-  q=$(rps "http://127.0.0.1:$QUIRE_PORT$path" "$@")
+  local q b port=${QPORT:-$QUIRE_PORT}
+  rps "http://127.0.0.1:$port$path" "$@" >/dev/null   # warm up both
+  q=$(rps "http://127.0.0.1:$port$path" "$@")
   b=$(rps "http://127.0.0.1:$BARE_PORT$path" "$@")
   printf '| %-42s | %10.0f | %10.0f | %6.2f |\n' "$name" "$b" "$q" "$(echo "$q / $b" | bc -l)"
 }
@@ -73,7 +78,8 @@ row() { # name path [wrk args…]
 say "load: ${SECONDS_EACH}s per endpoint and server, $CONNS connections"
 printf '| %-42s | %10s | %10s | %6s |\n' "endpoint (requests/s)" "bare" "Quire" "Q÷bare"
 printf '|%s|%s|%s|%s|\n' "--------------------------------------------" "------------" "------------" "--------"
-row 'GET / (SSR, 20 posts)' / -H 'Accept: text/html'
+row 'GET / (SSR, 20 posts; page cache)' / -H 'Accept: text/html'
+QPORT=$RENDER_PORT row 'GET / rendered (QUIRE_PAGE_CACHE=off)' / -H 'Accept: text/html'
 row 'GET /api/v1/posts?limit=20 anonymous' '/api/v1/posts?limit=20'
 row 'GET /api/v1/posts?limit=20 bearer' '/api/v1/posts?limit=20' -H "Authorization: Bearer $token"
 row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"

@@ -1,7 +1,7 @@
 //! The edge every request passes, in one layer (each check is its module's; one layer, not
 //! six, because tower clones a layered stack per request): a time limit — a total one, or an
 //! idle one for uploads —, the Origin check for cookie-authenticated writes, the body limit,
-//! refused input (NUL); then, on the way out, a server function's error status and the
+//! refused input (NUL); public pages from the page cache; then, on the way out, a server function's error status and the
 //! public cache's invalidation after a write.
 
 use axum::{
@@ -10,7 +10,7 @@ use axum::{
     response::Response,
 };
 
-use super::{body_limit, fn_status, http_cache, input_guard, origin_check, timeout};
+use super::{body_limit, fn_status, http_cache, input_guard, origin_check, page_cache, timeout};
 use crate::state::AppState;
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -34,10 +34,18 @@ async fn guarded(state: &AppState, req: Request, next: Next) -> Response {
         Ok(req) => req,
         Err(refused) => return refused,
     };
+    let page = match page_cache::lookup(&state.cache, state.config.page_cache, &req) {
+        page_cache::Lookup::Hit(res) => return res,
+        page_cache::Lookup::Miss(key) => Some(key),
+        page_cache::Lookup::Bypass => None,
+    };
     let server_fn = req.uri().path().starts_with("/fn/");
     let writes = http_cache::writes_content(req.method(), req.uri().path());
     let res = next.run(req).await;
     let res = if server_fn { fn_status::fix(res).await } else { res };
+    if let Some(key) = page {
+        return page_cache::store(&state.cache, key, res).await;
+    }
     if writes {
         http_cache::invalidate_after_write(&state.cache, &res);
     }

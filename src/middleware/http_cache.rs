@@ -30,17 +30,19 @@ use crate::state::AppState;
 
 pub const PUBLIC: &str = "public, s-maxage=60, stale-while-revalidate=300";
 pub const PRIVATE: &str = "private, no-cache";
-static X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+pub(crate) static X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 /// Larger responses are answered but not kept.
 const MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// Bodies are buffered to compute an ETag up to this size (a full page of long posts fits).
 const MAX_BUFFER_BYTES: usize = 32 * 1024 * 1024;
 
-struct Entry {
-    generation: u64,
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
+pub(crate) struct Entry {
+    pub generation: u64,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// A page's CSP nonce as rendered (see `page_cache`), replaced on every hit.
+    pub nonce: Option<std::sync::Arc<str>>,
 }
 
 /// The server-side cache, shared by every request of this process.
@@ -69,11 +71,11 @@ impl ResponseCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn get(&self, key: &str, generation: u64) -> Option<Arc<Entry>> {
+    pub(crate) fn get(&self, key: &str, generation: u64) -> Option<Arc<Entry>> {
         self.entries.get(key).filter(|e| e.generation == generation)
     }
 
-    fn put(&self, key: String, entry: Entry) {
+    pub(crate) fn put(&self, key: String, entry: Entry) {
         // Only if no write happened while this response was being produced.
         if entry.generation == self.generation() {
             self.entries.insert(key, Arc::new(entry));
@@ -151,7 +153,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 }
                 headers.remove("x-ratelimit-reset");
                 headers.remove("x-request-id");
-                cache.put(key, Entry { generation, status: parts.status, headers, body: bytes.clone() });
+                cache.put(key, Entry { generation, status: parts.status, headers, body: bytes.clone(), nonce: None });
                 parts.headers.insert(&X_CACHE, HeaderValue::from_static("MISS"));
             }
             (Response::from_parts(parts, Body::empty()), Some(bytes))

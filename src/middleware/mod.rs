@@ -15,6 +15,7 @@ pub mod http_cache;
 pub mod idempotency;
 pub mod input_guard;
 pub mod origin_check;
+pub mod page_cache;
 pub mod problem;
 pub mod request_id;
 pub mod security_headers;

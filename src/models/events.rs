@@ -1,7 +1,7 @@
 //! Background work and live events as the UI and the API show them: notifications,
 //! webhook deliveries, jobs, report exports and a user's billing state.
 
-use chrono::{DateTime, Utc};
+use super::time::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A per-user event, persisted (so an SSE client can catch up) and pushed live.

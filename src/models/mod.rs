@@ -4,6 +4,7 @@
 pub mod error;
 pub mod events;
 pub mod post;
+pub mod time;
 pub mod token;
 pub mod user;
 pub mod validation;

@@ -1,7 +1,7 @@
 //! Posts as the UI and the API show them, and the rules a post must meet
 //! (shared by the editor in the browser and the server).
 
-use chrono::{DateTime, Utc};
+use super::time::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;

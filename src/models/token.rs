@@ -1,6 +1,6 @@
 //! Personal access tokens as their owner sees them (the settings page and the API).
 
-use chrono::{DateTime, Utc};
+use super::time::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;

@@ -1,6 +1,6 @@
 //! The public view of an account (never carries the password hash).
 
-use chrono::{DateTime, Utc};
+use super::time::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

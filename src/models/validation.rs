@@ -2,7 +2,9 @@
 //! the server as the authority. A value that passes `parse` is normalised (trimmed,
 //! e-mail lower-cased) and is what services store.
 
+#[cfg(feature = "ssr")]
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
 use validator::{Validate, ValidationErrors};
 
 use super::FieldError;
@@ -12,7 +14,8 @@ pub const PASSWORD_MAX: usize = 128;
 pub const NAME_MAX: usize = 100;
 pub const EMAIL_MAX: usize = 254;
 
-/// A registration that passed every rule.
+/// A registration that passed every rule (checked on the server: no form in the browser needs it).
+#[cfg(feature = "ssr")]
 #[derive(Debug, Clone, Validate, Serialize, Deserialize)]
 pub struct NewAccount {
     #[validate(
@@ -26,6 +29,7 @@ pub struct NewAccount {
     pub password: String,
 }
 
+#[cfg(feature = "ssr")]
 impl NewAccount {
     /// Normalises and validates a registration; every failing field is reported at once.
     pub fn parse(email: &str, name: &str, password: &str) -> Result<Self, Vec<FieldError>> {
@@ -163,6 +167,7 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+#[cfg(feature = "ssr")]
 /// Flattens validator's map into an ordered list (the order fields appear in forms).
 pub fn field_errors(errs: ValidationErrors) -> Vec<FieldError> {
     const ORDER: [&str; 4] = ["email", "name", "password", "title"];

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    models::post::MyPost,
+    models::{post::MyPost, time},
     server_fns::editor::{my_posts, DeletePost, PublishPost, UnpublishPost},
     ui::components::forms::FormError,
 };
@@ -40,7 +40,7 @@ pub fn MyPosts(posts: Vec<MyPost>) -> impl IntoView {
             <table class="my-posts">
                 <thead><tr><th>"Title"</th><th>"Status"</th><th>"Updated"</th><th></th></tr></thead>
                 <tbody>
-                    <For each=move || rows.get() key=|p| (p.id, p.published, p.updated_at) let:post>
+                    <For each=move || rows.get() key=|p| (p.id, p.published, p.updated_at.clone()) let:post>
                         <Row post publish unpublish delete/>
                     </For>
                 </tbody>
@@ -78,7 +78,7 @@ fn Row(
         <tr data-post-id=id>
             <td><a href=format!("/posts/{}", post.slug)>{post.title.clone()}</a></td>
             <td>{if post.published { "Published" } else { "Draft" }}</td>
-            <td>{post.updated_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+            <td>{time::minute(&post.updated_at)}</td>
             <td class="row-actions">
                 <a href=format!("/dashboard/posts/{id}/edit")>"Edit"</a>
                 {toggle}

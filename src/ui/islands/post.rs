@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    models::{AppError, CommentWindow, PostStats},
+    models::{time, AppError, CommentWindow, PostStats},
     server_fns::posts::{post_comments, AddComment, DeleteComment, SetLike},
     ui::{
         browser::use_event_stream,
@@ -84,7 +84,7 @@ pub fn Comments(
         <ul class="comment-list" data-testid="comment-list">
             <For each=move || shown.with(|w| w.items.clone()) key=|c| c.id let:c>
                 <li class="comment" id=format!("comment-{}", c.id)>
-                    <p class="meta">{c.author_name.clone()} " · " {c.created_at.format("%Y-%m-%d %H:%M").to_string()}</p>
+                    <p class="meta">{c.author_name.clone()} " · " {time::minute(&c.created_at)}</p>
                     <p class="comment-body">{c.body.clone()}</p>
                     {(viewer_id == Some(c.author_id) || viewer_is_admin).then(|| view! {
                         <ActionForm action=delete attr:class="inline-form">

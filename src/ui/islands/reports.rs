@@ -3,7 +3,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
-    models::{AppError, ReportInfo},
+    models::{time, AppError, ReportInfo},
     server_fns::reports::{my_reports, ExportReport},
     ui::{
         browser::{navigate, post_event_stream},
@@ -143,7 +143,7 @@ pub fn Exporter(is_admin: bool, reports: Vec<ReportInfo>) -> impl IntoView {
                         <tbody>
                             {items.into_iter().map(|r| view! {
                                 <tr>
-                                    <td>{r.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                    <td>{time::minute(&r.created_at)}</td>
                                     <td>{r.kind.as_str()} " · " {r.format.as_str()}</td>
                                     <td>{r.row_count}</td>
                                     <td>{r.status.clone()}</td>

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    models::{AdminOverview, Role},
+    models::{time, AdminOverview, Role},
     server_fns::admin::{admin_data, RetryJob, RetryWebhook, SetRole},
     ui::components::{forms::FormError, guard::RequireUser},
 };
@@ -21,8 +21,8 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
+fn when(t: time::DateTime<time::Utc>) -> String {
+    time::second(&t)
 }
 
 #[component]

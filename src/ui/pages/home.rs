@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::{hooks::use_query_map, location::Url};
 
 use crate::{
-    models::{post::PostCard as Card, Category},
+    models::{post::PostCard as Card, time, Category},
     server_fns::posts::list_posts,
 };
 
@@ -64,15 +64,9 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// `YYYY-MM-DD` without a format string to interpret (this runs 20 times per front page).
-fn day(d: chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::Datelike;
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
-}
-
 #[component]
 fn PostCard(post: Card) -> impl IntoView {
-    let date = post.published_at.map(day).unwrap_or_default();
+    let date = post.published_at.as_ref().map(time::day).unwrap_or_default();
     view! {
         <li class="card post-card">
             <h2><a href=format!("/posts/{}", post.slug)>{post.title}</a></h2>

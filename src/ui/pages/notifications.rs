@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
+    models::time,
     server_fns::account::{my_notifications, MarkRead},
     ui::components::guard::RequireUser,
 };
@@ -38,7 +39,7 @@ fn Notifications() -> impl IntoView {
                             <ul class="notification-list" data-testid="notification-list">
                                 {page.items.into_iter().map(|n| {
                                     let unread = n.read_at.is_none();
-                                    let when = n.created_at.format("%Y-%m-%d %H:%M").to_string();
+                                    let when = time::minute(&n.created_at);
                                     let summary = n.summary();
                                     view! {
                                         <li class="notification" class:unread=unread data-kind=n.kind.clone()>

@@ -10,7 +10,7 @@ use leptos_router::{
 };
 
 use crate::{
-    models::{ErrorCode, PostView},
+    models::{time, ErrorCode, PostView},
     server_fns::posts::get_post,
     ui::{
         islands::post::{Comments, LikeButton},
@@ -48,7 +48,7 @@ pub fn PostPage() -> impl IntoView {
 fn Article(view: PostView, before: Option<String>) -> impl IntoView {
     let PostView { post, html, stats, comments, viewer_id, viewer_is_admin } = view;
     let post_id = post.id;
-    let date = post.published_at.unwrap_or(post.created_at).format("%Y-%m-%d").to_string();
+    let date = time::day(post.published_at.as_ref().unwrap_or(&post.created_at));
     let description: String = post.body.chars().take(160).collect();
     let login_href = format!("/login?next={}", Url::escape(&format!("/posts/{}", post.slug)));
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    models::{ApiToken, User},
+    models::{time, ApiToken, User},
     server_fns::{
         account::{my_billing, ChangePassword, UpdateProfile},
         tokens::{my_tokens, CreateToken, RevokeToken, TokenFlash},
@@ -94,7 +94,7 @@ fn Settings(user: User) -> impl IntoView {
                             <dl class="facts">
                                 <dt>"Plan"</dt><dd data-testid="plan">{b.plan.as_str()}</dd>
                                 <dt>"Subscription"</dt><dd data-testid="subscription-status">{b.status.clone().unwrap_or_else(|| "none".into())}</dd>
-                                {b.current_period_end.map(|t| view! { <dt>"Current period ends"</dt><dd>{t.format("%Y-%m-%d").to_string()}</dd> })}
+                                {b.current_period_end.as_ref().map(|t| view! { <dt>"Current period ends"</dt><dd>{time::day(t)}</dd> })}
                             </dl>
                             {(b.plan == crate::models::Plan::Free).then(|| view! {
                                 <p class="muted">"The free plan allows 3 published posts; Pro has no limit."</p>
@@ -165,8 +165,8 @@ fn TokenTable(tokens: Vec<ApiToken>, revoke: ServerAction<RevokeToken>) -> impl 
     if tokens.is_empty() {
         return view! { <p class="muted" data-testid="no-tokens">"No tokens yet."</p> }.into_any();
     }
-    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>, none: &'static str| {
-        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| none.to_string())
+    let fmt = |t: Option<time::DateTime<time::Utc>>, none: &'static str| {
+        t.as_ref().map(time::minute).unwrap_or_else(|| none.to_string())
     };
     view! {
         <table class="tokens" data-testid="token-table">

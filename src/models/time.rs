@@ -1,0 +1,93 @@
+//! Timestamps. The server works with chrono's `DateTime<Utc>`. The browser only shows the
+//! timestamps the server sent it, so there a `DateTime<Utc>` is that RFC 3339 text itself:
+//! the same JSON, and no calendar code in the bundle. Views format through [`day`],
+//! [`minute`] and [`second`], which give the same text in both builds (a hydrated island
+//! must match its server-rendered HTML).
+
+#[cfg(feature = "ssr")]
+pub use chrono::{DateTime, Utc};
+
+#[cfg(not(feature = "ssr"))]
+pub use browser::{DateTime, Utc};
+
+/// `YYYY-MM-DD`.
+pub fn day(t: &DateTime<Utc>) -> String {
+    fields(t, 10)
+}
+
+/// `YYYY-MM-DD HH:MM`.
+pub fn minute(t: &DateTime<Utc>) -> String {
+    fields(t, 16)
+}
+
+/// `YYYY-MM-DD HH:MM:SS`.
+pub fn second(t: &DateTime<Utc>) -> String {
+    fields(t, 19)
+}
+
+/// The first `len` characters of `YYYY-MM-DD HH:MM:SS`, written without a format string to
+/// interpret (the front page does this 20 times per render).
+#[cfg(feature = "ssr")]
+fn fields(t: &DateTime<Utc>, len: usize) -> String {
+    use chrono::{Datelike, Timelike};
+    let mut s = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    s.truncate(len);
+    s
+}
+
+/// The same from the RFC 3339 text (`YYYY-MM-DDTHH:MM:SS…`).
+#[cfg(not(feature = "ssr"))]
+fn fields(t: &DateTime<Utc>, len: usize) -> String {
+    let s = t.as_str();
+    match (s.get(..10), s.get(11..len.max(11))) {
+        (Some(date), _) if len <= 10 => date.to_string(),
+        (Some(date), Some(time)) => format!("{date} {time}"),
+        _ => s.to_string(),
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+mod browser {
+    use std::marker::PhantomData;
+
+    use serde::{Deserialize, Serialize};
+
+    /// The time zone marker (always UTC).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub struct Utc;
+
+    /// A timestamp as the server sent it (RFC 3339, UTC).
+    #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+    #[serde(transparent)]
+    pub struct DateTime<Tz>(String, #[serde(skip)] PhantomData<Tz>);
+
+    impl<Tz> DateTime<Tz> {
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_text_as_the_browser_derives_from_rfc_3339() {
+        let t: DateTime<Utc> = "2026-03-04T05:06:07.891Z".parse().unwrap();
+        assert_eq!(day(&t), "2026-03-04");
+        assert_eq!(minute(&t), "2026-03-04 05:06");
+        assert_eq!(second(&t), "2026-03-04 05:06:07");
+        // What the browser build receives is chrono's own serialisation.
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.starts_with("\"2026-03-04T05:06:07"), "{json}");
+    }
+}
