@@ -3,6 +3,7 @@
 //! heap stays flat, and an idle SSE connection costs a few kilobytes, all of it returned when
 //! the client goes away. Also the export rules (formats, access, retention).
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::{

@@ -1,7 +1,7 @@
 //! The REST API's foundation: registration and tokens, `/me`, problem+json errors,
 //! request ids and the health check — through the real router, on both databases.
 
-mod common;
+use crate::common;
 
 use axum::{
     body::Body,

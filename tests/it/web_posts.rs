@@ -1,6 +1,6 @@
 //! Reading, commenting and liking through the real router: pages and server functions.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

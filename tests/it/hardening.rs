@@ -4,7 +4,7 @@
 //! resource, no secret kept in clear by idempotency, password changes end other sessions,
 //! and comments and likes are audited.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Accounts in the web UI: server functions over HTTP through the real router,
 //! sessions and their cookie, protected pages, and forms without JavaScript.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{TestApp, TestResponse};

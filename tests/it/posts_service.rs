@@ -1,7 +1,7 @@
 //! The publishing rules at the service level, on SQLite and PostgreSQL: slugs, optimistic
 //! locking, authorization, the free plan's limit, the audit log and full-text search.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use quire::{

@@ -1,7 +1,7 @@
 //! Webhooks end to end: signatures computed as Stripe and GitHub compute them, each delivery
 //! stored once, and the plan change carried out by the job queue's workers.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

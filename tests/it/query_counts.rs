@@ -1,7 +1,7 @@
 //! No N+1: a page costs the same small number of queries however many items it shows.
 //! (One test in this binary, so the process-wide statement counter sees only it.)
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use quire::{

@@ -1,7 +1,7 @@
 //! The job queue: retries with backoff, final failure, lease recovery, and that concurrent
 //! workers never run one job twice (PostgreSQL's SKIP LOCKED; SQLite's single writer).
 
-mod common;
+use crate::common;
 
 use std::{
     collections::HashMap,

@@ -2,7 +2,7 @@
 //! (cursor pages, filters, ETags and conditional writes), comments, likes, tags, users,
 //! personal access tokens and uploads.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -3,7 +3,7 @@
 //! be read, NUL characters in URLs, JSON and forms, crafted cursors, and the draft walk
 //! after publish/unpublish cycles.
 
-mod common;
+use crate::common;
 
 use axum::{
     body::Body,

@@ -2,7 +2,7 @@
 //! heartbeats, live notifications, `Last-Event-ID` replay, 401 without credentials, and
 //! no subscription left behind by clients that go away.
 
-mod common;
+use crate::common;
 
 use std::{pin::Pin, time::Duration};
 

@@ -2,7 +2,7 @@
 //! billing in settings, notifications, the admin lists with retry, and the reports form
 //! without JavaScript.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{Client, TestApp};

@@ -3,7 +3,7 @@
 //! limits and their headers, CORS preflights, versions, batches, GraphQL and the
 //! OpenAPI document.
 
-mod common;
+use crate::common;
 
 use axum::{
     body::Body,

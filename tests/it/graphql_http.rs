@@ -3,7 +3,7 @@
 //! and answers too big to build. The specification's own audit suite runs in the test
 //! command (end2end/graphql-audit.mjs).
 
-mod common;
+use crate::common;
 
 use axum::{body::Body, http::Method};
 use common::{new_post, user_with_token, RequestSpec, TestApp};

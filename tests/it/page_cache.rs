@@ -2,7 +2,7 @@
 //! changes; each answer still carries a CSP nonce of its own; signed-in visitors are never
 //! answered from, nor stored in, it.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::{browser, new_post, user_with_token, TestApp};

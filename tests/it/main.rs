@@ -1,0 +1,24 @@
+//! Quire's integration tests, as one test binary: the real router over SQLite and PostgreSQL
+//! (and the `quire` binary itself in `cli`). One binary links once, where a file per test
+//! binary linked the whole application twenty times over. `tests/memory.rs` stays apart: its
+//! counting allocator must see no other test's allocations.
+
+#[macro_use]
+mod common;
+
+mod api_conventions;
+mod api_foundation;
+mod api_resources;
+mod cli;
+mod graphql_http;
+mod hardening;
+mod hostile_input;
+mod jobs;
+mod page_cache;
+mod posts_service;
+mod query_counts;
+mod sse;
+mod web_accounts;
+mod web_live;
+mod web_posts;
+mod webhooks;
