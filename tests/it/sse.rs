@@ -328,6 +328,9 @@ async fn events_reach_subscribers_on_another_node() {
     assert_eq!(ev.event, "comment.created");
     let data: Value = serde_json::from_str(&ev.data).unwrap();
     assert_eq!(data["data"]["excerpt"], "from node one");
-    // Delivered once: nothing else is pending.
-    assert!(tokio::time::timeout(Duration::from_millis(300), events.next()).await.is_err());
+    // Delivered once: no second copy follows. (The post's `post.published` is announced from
+    // another pooled connection and may, on a loaded machine, arrive after the comment.)
+    while let Ok(Some(Ok(late))) = tokio::time::timeout(Duration::from_millis(300), events.next()).await {
+        assert_eq!(late.event, "post.published", "only the earlier event may still arrive: {late:?}");
+    }
 }
