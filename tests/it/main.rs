@@ -1,7 +1,8 @@
 //! Quire's integration tests, as one test binary: the real router over SQLite and PostgreSQL
 //! (and the `quire` binary itself in `cli`). One binary links once, where a file per test
-//! binary linked the whole application twenty times over. `tests/memory.rs` stays apart: its
-//! counting allocator must see no other test's allocations.
+//! binary linked the whole application twenty times over. Two files stay apart because they
+//! measure the whole process: `tests/memory.rs` (a counting allocator) and
+//! `tests/query_counts.rs` (the process-wide statement counter).
 
 #[macro_use]
 mod common;
@@ -16,7 +17,6 @@ mod hostile_input;
 mod jobs;
 mod page_cache;
 mod posts_service;
-mod query_counts;
 mod sse;
 mod web_accounts;
 mod web_live;

@@ -1,7 +1,8 @@
 //! No N+1: a page costs the same small number of queries however many items it shows.
 //! (One test in this binary, so the process-wide statement counter sees only it.)
 
-use crate::common;
+#[path = "it/common/mod.rs"]
+mod common;
 
 use common::TestApp;
 use quire::{
