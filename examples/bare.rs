@@ -156,7 +156,11 @@ async fn front(State(pool): State<SqlitePool>) -> Response {
         html.push_str("</a></h2><p class=\"meta\"><span>");
         escape(&mut html, &p.author_name);
         let date = p.published_at.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-        let _ = write!(html, "</span> · <time>{date}</time> · <a href=\"/?category={0}\">{0}</a></p><p class=\"tags\">", p.category);
+        let _ = write!(
+            html,
+            "</span> · <time>{date}</time> · <a href=\"/?category={0}\">{0}</a></p><p class=\"tags\">",
+            p.category
+        );
         for t in &p.tags {
             let _ = write!(html, "<a class=\"tag\" href=\"/?tag={t}\">#{t}</a>");
         }
@@ -235,7 +239,9 @@ async fn create(State(pool): State<SqlitePool>, headers: HeaderMap, Json(b): Jso
     }
     .await;
     match result {
-        Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({ "id": id, "slug": slug, "title": b.title }))).into_response(),
+        Ok(id) => {
+            (StatusCode::CREATED, Json(serde_json::json!({ "id": id, "slug": slug, "title": b.title }))).into_response()
+        }
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
@@ -252,10 +258,7 @@ async fn main() {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new().max_connections(16).connect_with(opts).await.expect("the database opens");
-    let app = Router::new()
-        .route("/", get(front))
-        .route("/api/v1/posts", get(list).post(create))
-        .with_state(pool);
+    let app = Router::new().route("/", get(front)).route("/api/v1/posts", get(list).post(create)).with_state(pool);
     let listener = tokio::net::TcpListener::bind(&addr).await.expect("the address is free");
     axum::serve(listener, app).await.expect("serving");
 }

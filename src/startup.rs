@@ -61,7 +61,17 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
     let queue = Queue::new(db.clone(), config.jobs);
     let exports = Exports::new(config.exports_max, config.exports_per_user);
     let streams = StreamLimits::new(config.sse_max_per_user, config.sse_max_per_ip);
-    Ok(AppState::new(Shared { leptos_options, db, config: Arc::new(config), limiter, cache, bus, queue, exports, streams }))
+    Ok(AppState::new(Shared {
+        leptos_options,
+        db,
+        config: Arc::new(config),
+        limiter,
+        cache,
+        bus,
+        queue,
+        exports,
+        streams,
+    }))
 }
 
 /// Starts this node's job workers (QUIRE_JOB_WORKERS of them).

@@ -67,6 +67,7 @@ async fn pages_cost_a_fixed_number_of_queries() {
     assert!(costs.iter().skip(1).all(|(n, _)| *n == costs[1].0), "{costs:?}");
     assert!(costs[1].0 <= 3, "a create costs {} statements", costs[1].0);
     // A title whose slugs exist from before the counter (seeded data) costs one scan, once.
-    let seeded = posts::create(app.db(), &author, PostContent::parse("Quiet", "Again", "tech", "").unwrap()).await.unwrap();
+    let seeded =
+        posts::create(app.db(), &author, PostContent::parse("Quiet", "Again", "tech", "").unwrap()).await.unwrap();
     assert_eq!(seeded.slug, "quiet-2");
 }

@@ -24,7 +24,8 @@ pub async fn try_begin(
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    const SQL: &str = "INSERT INTO idempotency_keys (scope, key_hash, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
+    const SQL: &str =
+        "INSERT INTO idempotency_keys (scope, key_hash, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
                        ON CONFLICT (scope, key_hash) DO NOTHING";
     on_conn!(conn, |c| {
         sqlx::query(SQL)

@@ -312,7 +312,10 @@ async fn list_as<R>(
     limit: i64,
 ) -> sqlx::Result<Vec<R>>
 where
-    R: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    R: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
     let sqlite = matches!(conn, Conn::Sqlite(_));
     let fts = match (&filter.q, sqlite) {

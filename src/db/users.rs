@@ -193,7 +193,12 @@ pub async fn update_profile(
 
 /// Replaces the password hash and starts a new session epoch (every session signed in
 /// before is then invalid); returns the new epoch, or `None` if the user is gone.
-pub async fn set_password(conn: Conn<'_>, id: i64, password_hash: &str, now: DateTime<Utc>) -> sqlx::Result<Option<i64>> {
+pub async fn set_password(
+    conn: Conn<'_>,
+    id: i64,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
     const SQL: &str = "UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1, updated_at = $3, \
                        version = version + 1 WHERE id = $1 RETURNING auth_epoch";
     on_conn!(conn, |c| sqlx::query_scalar::<_, i64>(SQL).bind(id).bind(password_hash).bind(now).fetch_optional(c).await)

@@ -45,7 +45,9 @@ where
             }
         })?;
         if crate::middleware::input_guard::json_has_nul(&bytes) {
-            return Err(Error::bad_request("A JSON string contains a NUL character (\\u0000), which is never valid here."));
+            return Err(Error::bad_request(
+                "A JSON string contains a NUL character (\\u0000), which is never valid here.",
+            ));
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Json(v)),

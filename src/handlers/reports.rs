@@ -46,7 +46,11 @@ pub struct NewReport {
         (status = 422, description = "Invalid kind, format or dates", body = Problem),
         (status = 429, description = "An export of yours is still running, or the server runs its maximum", body = Problem)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn create(State(state): State<AppState>, Writer(caller): Writer, Json(body): Json<NewReport>) -> Result<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Writer(caller): Writer,
+    Json(body): Json<NewReport>,
+) -> Result<Response> {
     let req = ReportRequest::parse(&body.kind, &body.format, body.from.as_deref(), body.to.as_deref())?;
     let launched = reports::launch(&state.export_context(), &caller.user, req).await?;
     let events = futures_util::stream::unfold(launched.progress, |mut rx| async move {

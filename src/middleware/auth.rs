@@ -20,12 +20,16 @@ use crate::{
     state::AppState,
 };
 
-
 #[derive(Debug, Clone)]
 pub enum AuthMethod {
     /// The browser session (its id, for checking later that it still stands).
-    Session { id: Option<SessionId> },
-    Token { token_id: i64, scopes: Scopes },
+    Session {
+        id: Option<SessionId>,
+    },
+    Token {
+        token_id: i64,
+        scopes: Scopes,
+    },
 }
 
 /// An authenticated caller.

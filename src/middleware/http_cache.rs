@@ -232,7 +232,8 @@ pub struct PublicUnchanged;
 /// server functions and the REST API alike), before the response leaves, so the writer's next
 /// read is fresh.
 pub fn invalidate_after_write(cache: &ResponseCache, res: &Response) {
-    if (res.status().is_success() || res.status().is_redirection()) && res.extensions().get::<PublicUnchanged>().is_none()
+    if (res.status().is_success() || res.status().is_redirection())
+        && res.extensions().get::<PublicUnchanged>().is_none()
     {
         cache.invalidate();
     }

@@ -33,8 +33,9 @@ pub async fn check(req: Request) -> Result<Request, Response> {
             return Err(too_large(JSON_BODY_LIMIT).into_response());
         };
         if has_nul(&bytes) {
-            return Err(Error::bad_request("The form contains a NUL character, which is never valid here.")
-                .into_response());
+            return Err(
+                Error::bad_request("The form contains a NUL character, which is never valid here.").into_response()
+            );
         }
         return Ok(Request::from_parts(parts, Body::from(bytes)));
     }

@@ -55,9 +55,10 @@ fn is_public_page(path: &str) -> bool {
 
 fn anonymous(headers: &HeaderMap) -> bool {
     !headers.contains_key(header::AUTHORIZATION)
-        && !headers.get_all(header::COOKIE).iter().any(|v| {
-            v.to_str().is_ok_and(|v| v.split(';').any(|c| c.trim().split('=').next() == Some(SESSION_COOKIE)))
-        })
+        && !headers
+            .get_all(header::COOKIE)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.split(';').any(|c| c.trim().split('=').next() == Some(SESSION_COOKIE))))
 }
 
 pub fn lookup(cache: &ResponseCache, enabled: bool, req: &Request) -> Lookup {
@@ -123,7 +124,16 @@ pub async fn store(cache: &ResponseCache, key: Key, res: Response) -> Response {
     kept.remove(header::CONTENT_SECURITY_POLICY);
     kept.remove("x-request-id");
     let nonce = std::str::from_utf8(&bytes).ok().filter(|b| b.contains(&*key.nonce)).map(|_| key.nonce.clone());
-    cache.put(key.key, http_cache::Entry { generation: key.generation, status: parts.status, headers: kept, body: bytes.clone(), nonce });
+    cache.put(
+        key.key,
+        http_cache::Entry {
+            generation: key.generation,
+            status: parts.status,
+            headers: kept,
+            body: bytes.clone(),
+            nonce,
+        },
+    );
     parts.headers.insert(&X_CACHE, HeaderValue::from_static("MISS"));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))

@@ -30,15 +30,8 @@ pub fn second(t: &DateTime<Utc>) -> String {
 #[cfg(feature = "ssr")]
 fn fields(t: &DateTime<Utc>, len: usize) -> String {
     use chrono::{Datelike, Timelike};
-    let mut s = format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    let mut s =
+        format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second());
     s.truncate(len);
     s
 }

@@ -218,9 +218,13 @@ mod tests {
         let fields = |r: Result<PasswordChange, Vec<FieldError>>| {
             r.unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>()
         };
-        assert_eq!(fields(PasswordChange::parse("", "short", "other")), ["current_password", "new_password", "confirm_password"]);
+        assert_eq!(
+            fields(PasswordChange::parse("", "short", "other")),
+            ["current_password", "new_password", "confirm_password"]
+        );
         assert_eq!(fields(PasswordChange::parse("same-password", "same-password", "same-password")), ["new_password"]);
-        assert!(!format!("{:?}", PasswordChange::parse("a", "new-password", "new-password").unwrap()).contains("new-password"));
+        assert!(!format!("{:?}", PasswordChange::parse("a", "new-password", "new-password").unwrap())
+            .contains("new-password"));
     }
 
     #[test]

@@ -104,8 +104,9 @@ pub async fn change_password(db: &Db, user: &User, change: PasswordChange) -> Re
     }
     let hash = passwords::hash(change.new).await?;
     let mut tx = db.begin().await?;
-    let epoch =
-        db::users::set_password(tx.conn(), user.id, &hash, Utc::now()).await?.ok_or_else(|| Error::not_found("No such account."))?;
+    let epoch = db::users::set_password(tx.conn(), user.id, &hash, Utc::now())
+        .await?
+        .ok_or_else(|| Error::not_found("No such account."))?;
     let detail = serde_json::json!({});
     let entry = db::audit::Entry {
         actor_id: Some(user.id),

@@ -102,13 +102,7 @@ async fn checkout_completed(db: &Db, session: &Value) -> Result<bool> {
     Ok(true)
 }
 
-async fn subscription_changed(
-    db: &Db,
-    bus: &Bus,
-    sub: &Value,
-    deleted: bool,
-    event_at: DateTime<Utc>,
-) -> Result<bool> {
+async fn subscription_changed(db: &Db, bus: &Bus, sub: &Value, deleted: bool, event_at: DateTime<Utc>) -> Result<bool> {
     let customer = str_at(sub, "/customer").ok_or_else(|| Error::bad_request("subscription without a customer"))?;
     let sub_id = str_at(sub, "/id").ok_or_else(|| Error::bad_request("subscription without an id"))?;
     let status = str_at(sub, "/status").ok_or_else(|| Error::bad_request("subscription without a status"))?;

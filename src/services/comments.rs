@@ -27,7 +27,14 @@ async fn ensure_visible(conn: db::Conn<'_>, viewer: Option<&User>, post_id: i64)
     }
 }
 
-async fn audit(tx: &mut Tx, actor: &User, action: &str, entity_type: &str, id: i64, detail: &serde_json::Value) -> Result<()> {
+async fn audit(
+    tx: &mut Tx,
+    actor: &User,
+    action: &str,
+    entity_type: &str,
+    id: i64,
+    detail: &serde_json::Value,
+) -> Result<()> {
     let entry = Entry { actor_id: Some(actor.id), action, entity_type, entity_id: id, detail, now: Utc::now() };
     db::audit::append(tx.conn(), &entry).await?;
     Ok(())

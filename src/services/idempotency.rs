@@ -175,6 +175,9 @@ mod tests {
         assert_eq!(IdempotencyKey::derive("user:1", "another").open(&sealed), None);
         assert_eq!(IdempotencyKey::derive("user:2", "retry-me").open(&sealed), None);
         assert!(!key.id.contains("retry-me"));
-        assert_ne!(key.fingerprint(&[b"POST", b"{}"]), IdempotencyKey::derive("user:1", "x").fingerprint(&[b"POST", b"{}"]));
+        assert_ne!(
+            key.fingerprint(&[b"POST", b"{}"]),
+            IdempotencyKey::derive("user:1", "x").fingerprint(&[b"POST", b"{}"])
+        );
     }
 }

@@ -74,7 +74,13 @@ impl StreamLimits {
 
     /// Streams open on this node.
     pub fn open(&self) -> usize {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).iter().filter(|(k, _)| k.starts_with("client:")).map(|(_, n)| n).sum()
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(k, _)| k.starts_with("client:"))
+            .map(|(_, n)| n)
+            .sum()
     }
 }
 

@@ -45,7 +45,8 @@ async fn mutations_never_run_over_get_or_from_other_sites(app: TestApp) {
     let mutation = format!(r#"mutation {{ createComment(postId: {}, body: "pwned") {{ id }} }}"#, post["id"]);
 
     // The Markdown-image attack: a GET with the reader's cookie.
-    let res = send(&app, Method::GET, &format!("/api/graphql?query={}", encode(&mutation)), &[("cookie", &cookie)], "").await;
+    let res =
+        send(&app, Method::GET, &format!("/api/graphql?query={}", encode(&mutation)), &[("cookie", &cookie)], "").await;
     assert_eq!(res.status, 405, "{}", res.text());
     assert_eq!(res.header("allow"), Some("POST"));
     // Named operations too.
@@ -62,7 +63,8 @@ async fn mutations_never_run_over_get_or_from_other_sites(app: TestApp) {
 
     // A "simple" cross-site POST (text/plain, or a form) with the cookie: 415 (and 403 for the Origin).
     let body = json!({ "query": mutation }).to_string();
-    let res = send(&app, Method::POST, "/api/graphql", &[("cookie", &cookie), ("content-type", "text/plain")], &body).await;
+    let res =
+        send(&app, Method::POST, "/api/graphql", &[("cookie", &cookie), ("content-type", "text/plain")], &body).await;
     assert_eq!(res.status, 415, "{}", res.text());
     let form = format!("query={}", encode(&mutation));
     let res = send(
@@ -107,7 +109,8 @@ async fn mutations_never_run_over_get_or_from_other_sites(app: TestApp) {
     .await;
     res.problem(403, "FORBIDDEN");
     // Queries over GET still work.
-    let res = send(&app, Method::GET, &format!("/api/graphql?query={}", encode("{ posts { hasMore } }")), &[], "").await;
+    let res =
+        send(&app, Method::GET, &format!("/api/graphql?query={}", encode("{ posts { hasMore } }")), &[], "").await;
     assert_eq!(res.status, 200, "{}", res.text());
 }
 
@@ -127,7 +130,13 @@ async fn graphql_response_json_has_its_status_codes(app: TestApp) {
     assert_eq!(bad.header("content-type"), Some("application/json; charset=utf-8"));
     assert!(bad.json().get("data").is_none());
     // Malformed requests: 400 either way.
-    for body in ["{ not json", r#"{"query": 1}"#, r#"{"qeury":"{ __typename }"}"#, r#"{"query":"{ __typename }","variables":"x"}"#, ""] {
+    for body in [
+        "{ not json",
+        r#"{"query": 1}"#,
+        r#"{"qeury":"{ __typename }"}"#,
+        r#"{"query":"{ __typename }","variables":"x"}"#,
+        "",
+    ] {
         let res = send(&app, Method::POST, "/api/graphql", &json_h, body).await;
         assert_eq!(res.status, 400, "{body}: {}", res.text());
     }
@@ -144,7 +153,13 @@ async fn comments_are_paged_and_aliases_count_toward_complexity(app: TestApp) {
     for i in 0..120 {
         let res = app
             .client()
-            .api(Method::POST, &format!("/api/v1/posts/{id}/comments"), Some(&token), Some(json!({"body": format!("c{i}")})), &[])
+            .api(
+                Method::POST,
+                &format!("/api/v1/posts/{id}/comments"),
+                Some(&token),
+                Some(json!({"body": format!("c{i}")})),
+                &[],
+            )
             .await;
         assert_eq!(res.status, 201);
     }
@@ -154,11 +169,16 @@ async fn comments_are_paged_and_aliases_count_toward_complexity(app: TestApp) {
     assert_eq!(page["data"].as_array().unwrap().len(), 50);
     assert_eq!(page["data"][0]["body"], "c0");
     let cursor = page["next_cursor"].as_str().unwrap().to_string();
-    let page = c.api(Method::GET, &format!("/api/v1/posts/{id}/comments?limit=100&cursor={cursor}"), None, None, &[]).await.json();
+    let page = c
+        .api(Method::GET, &format!("/api/v1/posts/{id}/comments?limit=100&cursor={cursor}"), None, None, &[])
+        .await
+        .json();
     assert_eq!(page["data"].as_array().unwrap().len(), 70);
     assert_eq!(page["data"][0]["body"], "c50");
     assert!(page["next_cursor"].is_null());
-    c.api(Method::GET, &format!("/api/v1/posts/{id}/comments?limit=101"), None, None, &[]).await.problem(400, "BAD_REQUEST");
+    c.api(Method::GET, &format!("/api/v1/posts/{id}/comments?limit=101"), None, None, &[])
+        .await
+        .problem(400, "BAD_REQUEST");
 
     // GraphQL: pages too, and a page size counts toward complexity for every alias.
     let q = format!(r#"{{ comments(postId: {id}, first: 2) {{ items {{ body }} nextCursor hasMore }} }}"#);
@@ -166,10 +186,12 @@ async fn comments_are_paged_and_aliases_count_toward_complexity(app: TestApp) {
     assert_eq!(res["data"]["comments"]["items"][1]["body"], "c1", "{res}");
     assert_eq!(res["data"]["comments"]["hasMore"], true);
     let aliases: String = (0..25).map(|i| format!("a{i}: comments(postId: {id}) {{ items {{ body }} }} ")).collect();
-    let res: Value = c.api(Method::POST, "/api/graphql", None, Some(json!({"query": format!("{{ {aliases} }}")})), &[]).await.json();
+    let res: Value =
+        c.api(Method::POST, "/api/graphql", None, Some(json!({"query": format!("{{ {aliases} }}")})), &[]).await.json();
     assert!(res["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("complex"), "{res}");
     let bodies: String = (0..120).map(|i| format!("p{i}: post(id: {id}) {{ body }} ")).collect();
-    let res: Value = c.api(Method::POST, "/api/graphql", None, Some(json!({"query": format!("{{ {bodies} }}")})), &[]).await.json();
+    let res: Value =
+        c.api(Method::POST, "/api/graphql", None, Some(json!({"query": format!("{{ {bodies} }}")})), &[]).await.json();
     assert!(res["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("complex"), "{res}");
 
     // The post page shows the newest 50 and links to older ones, which work without JavaScript.

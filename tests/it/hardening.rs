@@ -16,8 +16,18 @@ use common::{browser, multipart, new_post, upload, user_with_token, RequestSpec,
 use serde_json::{json, Value};
 
 const TABLES: [&str; 12] = [
-    "users", "posts", "comments", "likes", "tags", "post_tags", "api_tokens", "uploads", "notifications", "audit_log",
-    "reports", "jobs",
+    "users",
+    "posts",
+    "comments",
+    "likes",
+    "tags",
+    "post_tags",
+    "api_tokens",
+    "uploads",
+    "notifications",
+    "audit_log",
+    "reports",
+    "jobs",
 ];
 
 /// Row counts of every table, and the versions of posts and users (changes show there).
@@ -64,7 +74,13 @@ async fn read_only_tokens_start_nothing(app: TestApp) {
     let post = new_post(&app, &write, "Mine", &[], true).await;
     let c = app
         .client()
-        .api(Method::POST, &format!("/api/v1/posts/{}/comments", post["id"]), Some(&write), Some(json!({"body": "hi"})), &[])
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{}/comments", post["id"]),
+            Some(&write),
+            Some(json!({"body": "hi"})),
+            &[],
+        )
         .await
         .json();
     let ids: BTreeMap<&str, i64> = [
@@ -94,7 +110,13 @@ async fn read_only_tokens_start_nothing(app: TestApp) {
             };
             let res = app
                 .client()
-                .api(Method::from_bytes(method.as_bytes()).unwrap(), &uri, Some(&read), Some(body), &[("if-match", "*")])
+                .api(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    &uri,
+                    Some(&read),
+                    Some(body),
+                    &[("if-match", "*")],
+                )
                 .await;
             if path.ends_with("/batch") {
                 assert_eq!(res.status, 200, "{method} {uri}: {}", res.text());
@@ -114,9 +136,13 @@ async fn reads_change_nothing(app: TestApp) {
     let mut cookie = browser(&app, "cookie@example.com").await;
     let doc = app.client().get("/api/v1/openapi.json").await.json();
     let before = snapshot(&app).await;
-    let ids: BTreeMap<&str, i64> =
-        [("post", post["id"].as_i64().unwrap()), ("comment", 1), ("user", post["author_id"].as_i64().unwrap()), ("token", 1)]
-            .into();
+    let ids: BTreeMap<&str, i64> = [
+        ("post", post["id"].as_i64().unwrap()),
+        ("comment", 1),
+        ("user", post["author_id"].as_i64().unwrap()),
+        ("token", 1),
+    ]
+    .into();
     for (path, item) in doc["paths"].as_object().unwrap() {
         if item.get("get").is_none() || path.ends_with("/events") {
             continue;
@@ -131,7 +157,15 @@ async fn reads_change_nothing(app: TestApp) {
         }
     }
     // Pages and the GraphQL GET too.
-    for page in ["/", "/posts/readable", "/dashboard", "/settings", "/notifications", "/reports", "/api/graphql?query=%7Bposts%7BhasMore%7D%7D"] {
+    for page in [
+        "/",
+        "/posts/readable",
+        "/dashboard",
+        "/settings",
+        "/notifications",
+        "/reports",
+        "/api/graphql?query=%7Bposts%7BhasMore%7D%7D",
+    ] {
         assert!(cookie.get_page(page).await.status.as_u16() < 500, "{page}");
     }
     // Server functions run on POST only: a GET (a link, an image) of one that writes does nothing.
@@ -173,10 +207,14 @@ async fn likes_do_not_flood_the_author(app: TestApp) {
         assert_eq!(app.client().api(Method::PUT, &like, Some(&fan), None, &[]).await.status, 200);
         assert_eq!(app.client().api(Method::DELETE, &like, Some(&fan), None, &[]).await.status, 200);
     }
-    let unread = format!("SELECT COUNT(*) FROM notifications WHERE user_id = {} AND kind = 'post.liked' AND read_at IS NULL", author["id"]);
+    let unread = format!(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = {} AND kind = 'post.liked' AND read_at IS NULL",
+        author["id"]
+    );
     assert_eq!(app.count(&unread).await, 1);
     // Once read, a new like notifies again (once).
-    let res = app.client().api(Method::POST, "/api/v1/notifications/read", Some(&author_token), Some(json!({})), &[]).await;
+    let res =
+        app.client().api(Method::POST, "/api/v1/notifications/read", Some(&author_token), Some(json!({})), &[]).await;
     assert_eq!(res.status, 200);
     for _ in 0..3 {
         app.client().api(Method::PUT, &like, Some(&fan), None, &[]).await;
@@ -188,13 +226,21 @@ async fn likes_do_not_flood_the_author(app: TestApp) {
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'post.like'").await, 13);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'post.unlike'").await, 13);
     app.client()
-        .api(Method::POST, &format!("/api/v1/posts/{}/comments", post["id"]), Some(&fan), Some(json!({"body": "x"})), &[])
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{}/comments", post["id"]),
+            Some(&fan),
+            Some(json!({"body": "x"})),
+            &[],
+        )
         .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'comment.create'").await, 1);
 }
 
 async fn patch(app: &TestApp, token: &str, id: &Value, etag: &str, body: Value) -> common::TestResponse {
-    app.client().api(Method::PATCH, &format!("/api/v1/posts/{id}"), Some(token), Some(body), &[("if-match", etag)]).await
+    app.client()
+        .api(Method::PATCH, &format!("/api/v1/posts/{id}"), Some(token), Some(body), &[("if-match", etag)])
+        .await
 }
 
 async fn concurrent_publishes_keep_the_limit_and_if_match(app: TestApp) {
@@ -233,7 +279,11 @@ async fn concurrent_publishes_keep_the_limit_and_if_match(app: TestApp) {
     );
     // Unchanged state is no write: both may answer 200 here, but never two versions.
     assert!(a.status == 200 && b.status == 200, "{} {}", a.status, b.status);
-    assert_eq!(app.client().api(Method::GET, &format!("/api/v1/posts/{}", d["id"]), Some(&token), None, &[]).await.json()["version"], 2);
+    assert_eq!(
+        app.client().api(Method::GET, &format!("/api/v1/posts/{}", d["id"]), Some(&token), None, &[]).await.json()
+            ["version"],
+        2
+    );
 }
 
 async fn a_deleted_account_leaves_no_files(app: TestApp) {
@@ -248,7 +298,10 @@ async fn a_deleted_account_leaves_no_files(app: TestApp) {
     let (ct, body) = multipart("file", "shared.png", "image/png", PNG);
     assert_eq!(upload(&app, &other, ct, body).await.json()["url"], shared.as_str());
     // A report export, to the end.
-    let res = app.client().api(Method::POST, "/api/v1/reports", Some(&token), Some(json!({"kind": "my_posts", "format": "json"})), &[]).await;
+    let res = app
+        .client()
+        .api(Method::POST, "/api/v1/reports", Some(&token), Some(json!({"kind": "my_posts", "format": "json"})), &[])
+        .await;
     assert!(res.text().contains("complete"), "{}", res.text());
     let reports = std::fs::read_dir(&app.state.config.report_dir).unwrap().count();
     assert_eq!(reports, 1);
@@ -268,7 +321,13 @@ async fn one_resource_has_one_etag(app: TestApp) {
     let etag = me.header("etag").unwrap().to_string();
     let res = app
         .client()
-        .api(Method::PATCH, &format!("/api/v1/users/{}", user["id"]), Some(&token), Some(json!({"name": "New"})), &[("if-match", &etag)])
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", user["id"]),
+            Some(&token),
+            Some(json!({"name": "New"})),
+            &[("if-match", &etag)],
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let res = app.client().api(Method::GET, "/api/v1/me", Some(&token), None, &[("if-none-match", &etag)]).await;
@@ -299,7 +358,15 @@ async fn idempotent_replays_keep_no_secret_in_clear(app: TestApp) {
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.json()["token"], token.as_str(), "the client that holds the key gets its token back");
     let mut b = browser(&app, "pat@example.com").await;
-    let pat = b.api(Method::POST, "/api/v1/tokens", None, Some(json!({"name": "ci", "scopes": ["read"]})), &[("idempotency-key", "pat-1")]).await;
+    let pat = b
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            None,
+            Some(json!({"name": "ci", "scopes": ["read"]})),
+            &[("idempotency-key", "pat-1")],
+        )
+        .await;
     assert_eq!(pat.status, 201, "{}", pat.text());
     let pat = pat.json()["token"].as_str().unwrap().to_string();
     let stored = idempotency_rows(&app).await;
@@ -316,30 +383,67 @@ async fn a_password_change_ends_the_other_sessions(app: TestApp) {
     assert!(res.status.is_success());
     assert_eq!(there.get("/api/v1/me").await.status, 200);
 
-    let wrong = here.call_fn("/fn/change_password", &[("current_password", "nope-nope"), ("new_password", "new-secret-1"), ("confirm_password", "new-secret-1")]).await;
+    let wrong = here
+        .call_fn(
+            "/fn/change_password",
+            &[
+                ("current_password", "nope-nope"),
+                ("new_password", "new-secret-1"),
+                ("confirm_password", "new-secret-1"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status, 422, "{}", wrong.text());
     assert_eq!(wrong.json()["errors"][0]["field"], "current_password");
     let before = here.cookie.clone();
-    let ok = here.call_fn("/fn/change_password", &[("current_password", "password123"), ("new_password", "new-secret-1"), ("confirm_password", "new-secret-1")]).await;
+    let ok = here
+        .call_fn(
+            "/fn/change_password",
+            &[
+                ("current_password", "password123"),
+                ("new_password", "new-secret-1"),
+                ("confirm_password", "new-secret-1"),
+            ],
+        )
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
     assert_ne!(here.cookie, before, "this session got a new id");
     assert_eq!(here.get("/api/v1/me").await.status, 200, "this session stays signed in");
     assert_eq!(there.get("/api/v1/me").await.status, 401, "the other session is over");
     assert_eq!(there.get_page("/settings").await.status, StatusCode::FOUND);
     let mut old = app.client();
-    assert_eq!(old.post_json("/api/v1/auth/token", json!({"email": "owner@example.com", "password": "password123"})).await.status, 401);
-    assert_eq!(old.post_json("/api/v1/auth/token", json!({"email": "owner@example.com", "password": "new-secret-1"})).await.status, 201);
+    assert_eq!(
+        old.post_json("/api/v1/auth/token", json!({"email": "owner@example.com", "password": "password123"}))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        old.post_json("/api/v1/auth/token", json!({"email": "owner@example.com", "password": "new-secret-1"}))
+            .await
+            .status,
+        201
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.password_change'").await, 1);
     // Without JavaScript: the form posts and comes back.
     let res = here
-        .submit_form("/fn/change_password", "/settings", &[("current_password", "new-secret-1"), ("new_password", "new-secret-2"), ("confirm_password", "new-secret-2")])
+        .submit_form(
+            "/fn/change_password",
+            "/settings",
+            &[
+                ("current_password", "new-secret-1"),
+                ("new_password", "new-secret-2"),
+                ("confirm_password", "new-secret-2"),
+            ],
+        )
         .await;
     assert_eq!(res.status, StatusCode::FOUND);
     assert!(here.get_page("/settings").await.text().contains("Change password"));
 }
 
 async fn stalled_uploads_are_408_and_slow_ones_finish(_: TestApp) {
-    let app = TestApp::sqlite_with(&[("QUIRE_REQUEST_TIMEOUT_SECS", "1"), ("QUIRE_UPLOAD_IDLE_TIMEOUT_SECS", "1")]).await;
+    let app =
+        TestApp::sqlite_with(&[("QUIRE_REQUEST_TIMEOUT_SECS", "1"), ("QUIRE_UPLOAD_IDLE_TIMEOUT_SECS", "1")]).await;
     let (_, token) = user_with_token(&app, "slow@example.com").await;
     let (ct, body) = multipart("file", "slow.png", "image/png", PNG);
     let slow = |pause: u64, body: Vec<u8>| {

@@ -67,12 +67,23 @@ async fn over_size_bodies_are_413_before_they_are_read(app: TestApp) {
     multipart.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let auth = format!("Bearer {token}");
     let ct = format!("multipart/form-data; boundary={boundary}");
-    let res = raw(&app, Method::POST, "/api/v1/uploads", &[("authorization", &auth), ("content-type", &ct)], Body::from(multipart)).await;
+    let res = raw(
+        &app,
+        Method::POST,
+        "/api/v1/uploads",
+        &[("authorization", &auth), ("content-type", &ct)],
+        Body::from(multipart),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
 }
 
 async fn an_unreadable_form_is_a_400_not_a_500(app: TestApp) {
-    let form = [("content-type", "application/x-www-form-urlencoded"), ("origin", "http://quire.test"), ("accept", "application/json")];
+    let form = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("origin", "http://quire.test"),
+        ("accept", "application/json"),
+    ];
     // A missing argument, a wrong type, garbage.
     for body in ["email=a%40b.c", "post_id=abc&body=x", "%%%%", "\u{ff}\u{fe}"] {
         let path = if body.starts_with("post_id") { "/fn/add_comment" } else { "/fn/login" };
@@ -136,7 +147,9 @@ async fn crafted_cursors_are_400(app: TestApp) {
         res.problem(400, "BAD_REQUEST");
     }
     for cursor in [enc("c.0"), enc("c.-5"), enc("c.99999999999999999999"), "%%".to_string()] {
-        let res = c.api(Method::GET, &format!("/api/v1/posts/{}/comments?cursor={cursor}", post["id"]), None, None, &[]).await;
+        let res = c
+            .api(Method::GET, &format!("/api/v1/posts/{}/comments?cursor={cursor}", post["id"]), None, None, &[])
+            .await;
         res.problem(400, "BAD_REQUEST");
     }
 }
@@ -176,7 +189,13 @@ async fn the_draft_walk_ends_after_publish_and_unpublish(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let res = app
             .client()
-            .api(Method::PATCH, &format!("/api/v1/posts/{}", b["id"]), Some(&token), Some(json!({"published": published})), &[("if-match", &etag)])
+            .api(
+                Method::PATCH,
+                &format!("/api/v1/posts/{}", b["id"]),
+                Some(&token),
+                Some(json!({"published": published})),
+                &[("if-match", &etag)],
+            )
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.text());
         etag = res.header("etag").unwrap().to_string();
@@ -215,7 +234,9 @@ async fn huge_and_repeated_parameters_are_4xx(app: TestApp) {
     let many_tags: String = (0..500).map(|i| format!("tag=t{i}&")).collect();
     c.api(Method::GET, &format!("/api/v1/posts?{many_tags}"), None, None, &[]).await.problem(400, "BAD_REQUEST");
     c.api(Method::GET, "/api/v1/posts?limit=1&limit=2", None, None, &[]).await.problem(400, "BAD_REQUEST");
-    c.api(Method::GET, &format!("/api/v1/posts?q={}", "a".repeat(5000)), None, None, &[]).await.problem(400, "BAD_REQUEST");
+    c.api(Method::GET, &format!("/api/v1/posts?q={}", "a".repeat(5000)), None, None, &[])
+        .await
+        .problem(400, "BAD_REQUEST");
     let res = c.api(Method::GET, "/api/v1/posts/1/comments?limit=101", None, None, &[]).await;
     assert!(res.status == 400 || res.status == 404, "{}", res.status);
     let res: Value = c.api(Method::GET, "/api/v1/posts?limit=abc", None, None, &[]).await.problem(400, "BAD_REQUEST");

@@ -95,7 +95,8 @@ async fn a_stream_ends_when_its_credential_goes(app: TestApp) {
 
     // A revoked token.
     let mut b = common::browser(&app, "revoker@example.com").await;
-    let created = b.api(Method::POST, "/api/v1/tokens", None, Some(json!({"name": "sse", "scopes": ["read"]})), &[]).await;
+    let created =
+        b.api(Method::POST, "/api/v1/tokens", None, Some(json!({"name": "sse", "scopes": ["read"]})), &[]).await;
     let (secret, id) = (created.json()["token"].as_str().unwrap().to_string(), created.json()["id"].as_i64().unwrap());
     let (status, mut events) = open_on(&router, "/api/v1/events", Some(&secret), None).await;
     assert_eq!(status, 200);
@@ -126,7 +127,9 @@ async fn a_stream_ends_when_its_credential_goes(app: TestApp) {
     let (_, token) = user_with_token(&app, "staying@example.com").await;
     let (_, mut events) = open_on(&router, "/api/v1/events", Some(&token), None).await;
     assert_eq!(next(&mut events, Duration::from_secs(1)).await.event, "connected");
-    assert!(tokio::time::timeout(Duration::from_millis(2500), until(&mut events, "revoked", Duration::from_secs(3))).await.is_err());
+    assert!(tokio::time::timeout(Duration::from_millis(2500), until(&mut events, "revoked", Duration::from_secs(3)))
+        .await
+        .is_err());
 }
 
 #[tokio::test]

@@ -119,9 +119,13 @@ both!(
 );
 
 async fn billing(app: &TestApp, uid: i64) -> (String, String) {
-    let row = quire::services::billing::billing(app.db(), &app.state.config, &quire::services::accounts::find(app.db(), uid).await.unwrap().unwrap())
-        .await
-        .unwrap();
+    let row = quire::services::billing::billing(
+        app.db(),
+        &app.state.config,
+        &quire::services::accounts::find(app.db(), uid).await.unwrap().unwrap(),
+    )
+    .await
+    .unwrap();
     (row.plan.as_str().to_string(), row.status.unwrap_or_default())
 }
 
@@ -138,18 +142,29 @@ async fn an_older_stripe_event_never_overrides_a_newer_one(pg: bool) {
     // Created, then deleted; the delayed "updated: active" (older) arrives last.
     assert_eq!(signed_stripe(&app, &sub("evt_o1", "customer.subscription.created", "active", t0)).await.status, 200);
     eventually("pro", || async { billing(&app, uid).await.0 == "pro" }).await;
-    assert_eq!(signed_stripe(&app, &sub("evt_o3", "customer.subscription.deleted", "canceled", t0 + 20)).await.status, 200);
+    assert_eq!(
+        signed_stripe(&app, &sub("evt_o3", "customer.subscription.deleted", "canceled", t0 + 20)).await.status,
+        200
+    );
     eventually("free", || async { billing(&app, uid).await == ("free".into(), "canceled".into()) }).await;
-    assert_eq!(signed_stripe(&app, &sub("evt_o2", "customer.subscription.updated", "active", t0 + 10)).await.status, 200);
+    assert_eq!(
+        signed_stripe(&app, &sub("evt_o2", "customer.subscription.updated", "active", t0 + 10)).await.status,
+        200
+    );
     eventually("the late event is handled", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o2' AND status <> 'pending'").await == 1
+        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o2' AND status <> 'pending'").await
+            == 1
     })
     .await;
     assert_eq!(billing(&app, uid).await, ("free".into(), "canceled".into()), "a cancelled user stays free");
     // Same second as the cancellation: still cancelled.
-    assert_eq!(signed_stripe(&app, &sub("evt_o4", "customer.subscription.updated", "active", t0 + 20)).await.status, 200);
+    assert_eq!(
+        signed_stripe(&app, &sub("evt_o4", "customer.subscription.updated", "active", t0 + 20)).await.status,
+        200
+    );
     eventually("handled", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o4' AND status <> 'pending'").await == 1
+        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o4' AND status <> 'pending'").await
+            == 1
     })
     .await;
     assert_eq!(billing(&app, uid).await.0, "free");
@@ -166,13 +181,26 @@ async fn an_older_stripe_event_never_overrides_a_newer_one(pg: bool) {
     assert_eq!(signed_stripe(&app, &failed).await.status, 200);
     eventually("past due", || async { billing(&app, uid).await.1 == "past_due" }).await;
     // An older failure arriving after a newer recovery changes nothing.
-    assert_eq!(signed_stripe(&app, &new_sub("evt_o7", "active", t0 + 50).to_string().replace("customer.subscription.created", "customer.subscription.updated").parse::<Value>().unwrap()).await.status, 200);
+    assert_eq!(
+        signed_stripe(
+            &app,
+            &new_sub("evt_o7", "active", t0 + 50)
+                .to_string()
+                .replace("customer.subscription.created", "customer.subscription.updated")
+                .parse::<Value>()
+                .unwrap()
+        )
+        .await
+        .status,
+        200
+    );
     eventually("active again", || async { billing(&app, uid).await.1 == "active" }).await;
     let stale_failure = json!({"id": "evt_o8", "type": "invoice.payment_failed", "created": t0 + 45,
         "data": {"object": {"id": "in_8", "customer": "cus_9", "subscription": "sub_10"}}});
     assert_eq!(signed_stripe(&app, &stale_failure).await.status, 200);
     eventually("handled", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o8' AND status <> 'pending'").await == 1
+        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o8' AND status <> 'pending'").await
+            == 1
     })
     .await;
     assert_eq!(billing(&app, uid).await, ("pro".into(), "active".into()));
@@ -395,7 +423,8 @@ async fn github_release_becomes_a_draft_once(pg: bool) {
     let res = github(&app, "release", "d-rel-2", &other, Some(github_signature(GITHUB_SECRET, other.as_bytes()))).await;
     assert_eq!(res.status, 200);
     eventually("the unknown repository's release is ignored", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored' AND external_id = 'd-rel-2'").await == 1
+        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored' AND external_id = 'd-rel-2'").await
+            == 1
     })
     .await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM posts").await, 1);

@@ -52,7 +52,8 @@ impl Media {
         for range in accept.split(',') {
             let mut parts = range.split(';');
             let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let refused = parts.any(|p| matches!(p.trim().replace(' ', "").as_str(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            let refused =
+                parts.any(|p| matches!(p.trim().replace(' ', "").as_str(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
             if refused {
                 continue;
             }
@@ -222,11 +223,8 @@ pub async fn handler(State(state): State<AppState>, caller: Option<Caller>, req:
     let params = match params {
         Ok(p) => p,
         Err(message) if message.is_empty() => {
-            let mut res = refuse(
-                media,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "GET runs queries only; send mutations with POST.",
-            );
+            let mut res =
+                refuse(media, StatusCode::METHOD_NOT_ALLOWED, "GET runs queries only; send mutations with POST.");
             res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             return res;
         }
@@ -251,8 +249,9 @@ pub async fn handler(State(state): State<AppState>, caller: Option<Caller>, req:
 
     // A request error (it could not be parsed, validated or its variables coerced): nothing
     // ran, so there is no `data`, and with graphql-response+json the status says so.
-    let request_error =
-        response.data == async_graphql::Value::Null && !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
     let mut body = Map::new();
     if !request_error {
         body.insert("data".into(), response.data.into_json().unwrap_or(Value::Null));
@@ -263,7 +262,8 @@ pub async fn handler(State(state): State<AppState>, caller: Option<Caller>, req:
     if !response.extensions.is_empty() {
         body.insert("extensions".into(), serde_json::to_value(&response.extensions).unwrap_or(Value::Null));
     }
-    let status = if request_error && media == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status =
+        if request_error && media == Media::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     answer(media, status, &Value::Object(body))
 }
 
@@ -274,7 +274,10 @@ mod tests {
     #[test]
     fn the_operation_a_get_would_run_is_found() {
         assert_eq!(operation_type("{ posts { hasMore } }", None), Some(OperationType::Query));
-        assert_eq!(operation_type("mutation { createComment(postId: 1, body: \"x\") { id } }", None), Some(OperationType::Mutation));
+        assert_eq!(
+            operation_type("mutation { createComment(postId: 1, body: \"x\") { id } }", None),
+            Some(OperationType::Mutation)
+        );
         let two = "query A { me { id } } mutation B { createComment(postId: 1, body: \"x\") { id } }";
         assert_eq!(operation_type(two, Some("B")), Some(OperationType::Mutation));
         assert_eq!(operation_type(two, Some("A")), Some(OperationType::Query));

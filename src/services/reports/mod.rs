@@ -208,7 +208,8 @@ pub async fn launch(cx: &ExportContext<'_>, user: &User, req: ReportRequest) -> 
     let permit = cx.exports.try_acquire(user.id)?;
     let report = start(cx.db, user, &req).await?;
     let (tx, progress) = mpsc::channel::<Progress>(64);
-    let (db, bus, dir, user, running) = (cx.db.clone(), cx.bus.clone(), cx.dir.to_path_buf(), user.clone(), report.clone());
+    let (db, bus, dir, user, running) =
+        (cx.db.clone(), cx.bus.clone(), cx.dir.to_path_buf(), user.clone(), report.clone());
     let task = tokio::spawn(async move {
         let done = generate(&db, &bus, &dir, &user, &running, &req, &tx).await;
         if let Err(Error::Internal(cause)) = &done {
