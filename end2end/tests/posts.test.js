@@ -139,3 +139,40 @@ test('create, publish and comment with JavaScript disabled', async () => {
   assert.equal(await page.textContent('[data-testid=comment-count]'), '1');
   await context.close();
 });
+
+test('a signed-out visitor is served a cached post page that still hydrates under its own nonce', async () => {
+  const context = await browser.newContext();
+  const { page: writer } = await signedUp(context, 'cached');
+  const title = `Cached page ${Date.now()}`;
+  const row = await writePost(writer, { title, body: 'A page for the page cache.' });
+  await hydrated(writer);
+  await row.locator('button', { hasText: 'Publish' }).click();
+  await row.locator('td', { hasText: 'Published' }).waitFor();
+  await context.close();
+
+  const visitor = await browser.newContext();
+  const first = await visitor.newPage();
+  await first.goto(`${BASE}/`);
+  await first.click(`text=${title}`);
+  await first.waitForSelector('.prose');
+  const url = first.url();
+  await first.close();
+
+  const seen = [];
+  for (let i = 0; i < 2; i++) {
+    const page = await visitor.newPage();
+    const errors = await collectErrors(page);
+    const res = await page.goto(url);
+    assert.equal(res.status(), 200);
+    await hydrated(page); // the islands ran: their scripts passed the page's CSP
+    assert.ok((await page.content()).includes(title), 'the post is on the page');
+    assert.deepEqual(errors, [], 'no script refused, no script error');
+    const nonce = /'nonce-([^']+)'/.exec(res.headers()['content-security-policy'] ?? '')?.[1];
+    assert.ok(nonce, 'a nonce in the policy');
+    seen.push({ cache: res.headers()['x-cache'], nonce });
+    await page.close();
+  }
+  assert.equal(seen[1].cache, 'HIT', 'the second visit is served from the page cache');
+  assert.notEqual(seen[0].nonce, seen[1].nonce, 'each answer has a nonce of its own');
+  await visitor.close();
+});

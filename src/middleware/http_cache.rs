@@ -83,6 +83,14 @@ impl ResponseCache {
     }
 }
 
+/// Whether the handler allows a shared cache to keep this answer (no `no-store`, not `private`).
+pub(crate) fn shareable(headers: &HeaderMap) -> bool {
+    headers.get(header::CACHE_CONTROL).is_none_or(|v| {
+        let v = v.as_bytes();
+        !(v.windows(8).any(|w| w == b"no-store") || v.starts_with(b"private"))
+    })
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
 }
@@ -141,11 +149,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             if !parts.headers.contains_key(header::ETAG) {
                 parts.headers.insert(header::ETAG, etag_of(&bytes));
             }
-            let storable = parts.headers.get(header::CACHE_CONTROL).is_none_or(|v| {
-                let v = v.as_bytes();
-                !(v.windows(8).any(|w| w == b"no-store") || v.starts_with(b"private"))
-            });
-            if let Some(key) = key.filter(|_| storable && bytes.len() <= MAX_ENTRY_BYTES) {
+            if let Some(key) = key.filter(|_| shareable(&parts.headers) && bytes.len() <= MAX_ENTRY_BYTES) {
                 let mut headers = parts.headers.clone();
                 headers.remove(header::CONTENT_LENGTH);
                 for name in ["ratelimit", "ratelimit-policy", "x-ratelimit-limit", "x-ratelimit-remaining"] {

@@ -92,10 +92,7 @@ pub async fn store(cache: &ResponseCache, key: Key, res: Response) -> Response {
     let storable = res.status() == StatusCode::OK
         && headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
         && !headers.contains_key(header::SET_COOKIE)
-        && headers.get(header::CACHE_CONTROL).is_none_or(|v| {
-            let v = v.as_bytes();
-            !(v.windows(8).any(|w| w == b"no-store") || v.starts_with(b"private"))
-        });
+        && http_cache::shareable(headers);
     if !storable {
         return res;
     }
