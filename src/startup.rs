@@ -93,7 +93,7 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let session_layer = SessionManagerLayer::new(SessionStore::new(&state.db))
-        .with_name("quire_session")
+        .with_name(mw::page_cache::SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.cookie_secure)

@@ -94,7 +94,7 @@ impl Modify for Conventions {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("opaque").build()),
         );
         components
-            .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("quire_session"))));
+            .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::middleware::page_cache::SESSION_COOKIE))));
         // v2 is v1 with another post-list envelope: document every v1 operation under /api/v2
         // too, with v2's own list.
         let v1: Vec<(String, openapi::PathItem)> = doc

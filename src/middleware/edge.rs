@@ -1,8 +1,8 @@
 //! The edge every request passes, in one layer (each check is its module's; one layer, not
 //! six, because tower clones a layered stack per request): a time limit — a total one, or an
 //! idle one for uploads —, the Origin check for cookie-authenticated writes, the body limit,
-//! refused input (NUL); public pages from the page cache; then, on the way out, a server function's error status and the
-//! public cache's invalidation after a write.
+//! refused input (NUL); public pages from the page cache; then, on the way out, a server
+//! function's error status and the public cache's invalidation after a write.
 
 use axum::{
     extract::{Request, State},
