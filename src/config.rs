@@ -94,7 +94,7 @@ pub struct Config {
     /// QUIRE_JOB_WORKERS (0 turns this node's workers off), QUIRE_JOB_MAX_ATTEMPTS,
     /// QUIRE_JOB_LEASE_SECS, QUIRE_JOB_BACKOFF_SECS, QUIRE_JOB_POLL_MS.
     pub job_workers: usize,
-    pub jobs: crate::services::jobs::QueueSettings,
+    pub jobs: QueueSettings,
     /// QUIRE_REPORT_DIR: where report exports are written (default `<data dir>/reports`).
     pub report_dir: PathBuf,
     /// QUIRE_EXPORTS_MAX: report exports running at once in this process (default 2).
@@ -105,6 +105,32 @@ pub struct Config {
     pub sse_max_per_user: usize,
     /// QUIRE_SSE_MAX_PER_IP: open event streams per client address (IPv6: per /64) on this node (default 50).
     pub sse_max_per_ip: usize,
+}
+
+/// How the queue behaves (from configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSettings {
+    /// Attempts before a job ends `failed`.
+    pub max_attempts: i64,
+    /// How long a claimed job is a worker's before another may take it over.
+    pub lease: Duration,
+    /// The first retry's delay; each later one doubles, up to `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// How often an idle worker looks for due jobs (enqueues on this node wake it at once).
+    pub poll: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            max_attempts: 8,
+            lease: Duration::from_secs(60),
+            base_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(3600),
+            poll: Duration::from_secs(1),
+        }
+    }
 }
 
 /// Requests per minute, per client.
@@ -253,7 +279,7 @@ impl Config {
         let sse_max_per_user = positive(&get, "QUIRE_SSE_MAX_PER_USER", 10)? as usize;
         let sse_max_per_ip = positive(&get, "QUIRE_SSE_MAX_PER_IP", 50)? as usize;
         let job_workers: usize = parse(&get, "QUIRE_JOB_WORKERS", 2)?;
-        let jobs = crate::services::jobs::QueueSettings {
+        let jobs = QueueSettings {
             max_attempts: i64::from(positive(&get, "QUIRE_JOB_MAX_ATTEMPTS", 8)?),
             lease: Duration::from_secs(u64::from(positive(&get, "QUIRE_JOB_LEASE_SECS", 60)?)),
             base_backoff: Duration::from_secs(u64::from(positive(&get, "QUIRE_JOB_BACKOFF_SECS", 2)?)),

@@ -14,9 +14,9 @@ use crate::{
     config::Config,
     db::{sessions::SessionStore, Db, PoolSettings},
     handlers,
-    middleware::{self as mw, http_cache::ResponseCache},
+    middleware as mw,
     services::{
-        events::Bus, jobs::Queue, rate_limit::Limiter, reports::Exports, streams::StreamLimits, webhooks::Processor,
+        cache, events::Bus, jobs::Queue, rate_limit::Limiter, reports::Exports, streams::StreamLimits, webhooks::Processor,
     },
     state::{AppState, Shared},
     ui::{shell, App},
@@ -51,7 +51,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
     db.migrate().await.map_err(|e| anyhow::anyhow!(format!("migrations failed: {e}")))?;
     let limiter = Limiter::in_memory(config.rate_limits);
     limiter.spawn_housekeeping();
-    let cache = Arc::new(ResponseCache::new(config.cache_ttl, config.cache_max_bytes));
+    let cache = Arc::new(cache::Store::new(config.cache_ttl, config.cache_max_bytes));
     let bus = match &db {
         Db::Postgres(pool) => Bus::postgres(pool.clone(), config.database_url.expose())
             .await

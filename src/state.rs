@@ -8,8 +8,8 @@ use leptos::config::LeptosOptions;
 use crate::{
     config::Config,
     db::Db,
-    middleware::http_cache::ResponseCache,
     services::{
+        cache::Store,
         events::Bus,
         jobs::Queue,
         rate_limit::Limiter,
@@ -32,7 +32,7 @@ pub struct Shared {
     /// Rate-limit budgets (in process; the store is pluggable).
     pub limiter: Limiter,
     /// The server-side cache of hot public API reads.
-    pub cache: Arc<ResponseCache>,
+    pub cache: Arc<Store>,
     /// Live events for SSE subscribers (shared between nodes on PostgreSQL).
     pub bus: Bus,
     /// The background job queue (in the database).

@@ -7,7 +7,7 @@ mod common;
 use common::TestApp;
 use quire::{
     db::statements_executed,
-    models::{post::parse_comment, validation::NewAccount, PostContent, Role},
+    models::{post::CommentBody, validation::NewAccount, PostContent, Role},
     services::{accounts, comments, posts, seed},
 };
 
@@ -43,7 +43,7 @@ async fn pages_cost_a_fixed_number_of_queries() {
         posts::publish(app.db(), app.bus(), &author, p.id).await.unwrap();
     }
     for i in 0..15 {
-        comments::add(app.db(), app.bus(), &author, busy.id, &parse_comment(&format!("comment {i}")).unwrap())
+        comments::add(app.db(), app.bus(), &author, busy.id, &CommentBody::parse(&format!("comment {i}")).unwrap())
             .await
             .unwrap();
     }

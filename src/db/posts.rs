@@ -63,10 +63,10 @@ pub async fn insert(conn: Conn<'_>, new: &NewPost<'_>) -> sqlx::Result<Option<i6
     on_conn!(conn, |c| {
         sqlx::query_scalar::<_, i64>(SQL)
             .bind(new.author_id)
-            .bind(&new.content.title)
+            .bind(new.content.title())
             .bind(new.slug)
-            .bind(&new.content.body)
-            .bind(new.content.category.as_str())
+            .bind(new.content.body())
+            .bind(new.content.category().as_str())
             .bind(new.now)
             .fetch_optional(c)
             .await
@@ -122,9 +122,9 @@ pub async fn update_content(
                        WHERE id = $5 AND version = $6";
     on_conn!(conn, |c| {
         sqlx::query(SQL)
-            .bind(&content.title)
-            .bind(&content.body)
-            .bind(content.category.as_str())
+            .bind(content.title())
+            .bind(content.body())
+            .bind(content.category().as_str())
             .bind(now)
             .bind(id)
             .bind(expected_version)
@@ -254,18 +254,7 @@ fn fts5_query(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// Which posts a list shows.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub category: Option<Category>,
-    /// Posts carrying every one of these tags.
-    pub tags: Vec<String>,
-    pub author_id: Option<i64>,
-    /// A full-text query (the list stays newest first, so the cursor still works).
-    pub q: Option<String>,
-    /// `Some(author)`: that author's drafts instead of published posts.
-    pub drafts_of: Option<i64>,
-}
+pub use crate::models::list::ListFilter;
 
 /// What a front-page card shows: no body (the biggest column by far).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -318,15 +307,15 @@ where
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
     let sqlite = matches!(conn, Conn::Sqlite(_));
-    let fts = match (&filter.q, sqlite) {
+    let fts = match (filter.q(), sqlite) {
         (Some(q), true) => match fts5_query(q) {
             Some(f) => Some(f),
             None => return Ok(Vec::new()),
         },
-        (Some(q), false) => Some(q.clone()),
+        (Some(q), false) => Some(q.to_string()),
         (None, _) => None,
     };
-    let order_col = if filter.drafts_of.is_some() { "p.created_at" } else { "p.published_at" };
+    let order_col = if filter.draft_author().is_some() { "p.created_at" } else { "p.published_at" };
     let mut sql = String::with_capacity(select.len() + 256);
     sql.push_str(select);
     let mut n = 0;
@@ -334,21 +323,21 @@ where
         n += 1;
         format!("${n}")
     };
-    if filter.drafts_of.is_some() {
+    if filter.draft_author().is_some() {
         sql.push_str(&format!("WHERE p.published = FALSE AND p.author_id = {}", next()));
     } else {
         sql.push_str("WHERE p.published = TRUE");
     }
-    if filter.category.is_some() {
+    if filter.category().is_some() {
         sql.push_str(&format!(" AND p.category = {}", next()));
     }
-    for _ in &filter.tags {
+    for _ in filter.tags() {
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id AND t.name = {})",
             next()
         ));
     }
-    if filter.author_id.is_some() {
+    if filter.author_id().is_some() {
         sql.push_str(&format!(" AND p.author_id = {}", next()));
     }
     if fts.is_some() {
@@ -366,16 +355,16 @@ where
 
     on_conn!(conn, |c| {
         let mut q = sqlx::query_as::<_, R>(&sql);
-        if let Some(a) = filter.drafts_of {
+        if let Some(a) = filter.draft_author() {
             q = q.bind(a);
         }
-        if let Some(cat) = filter.category {
+        if let Some(cat) = filter.category() {
             q = q.bind(cat.as_str());
         }
-        for tag in &filter.tags {
+        for tag in filter.tags() {
             q = q.bind(tag);
         }
-        if let Some(a) = filter.author_id {
+        if let Some(a) = filter.author_id() {
             q = q.bind(a);
         }
         if let Some(f) = &fts {

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{stream::BoxStream, StreamExt};
 
 use super::{on_conn, Conn};
+use crate::models::ReportStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReportRow {
@@ -46,7 +47,7 @@ pub async fn insert(
 pub async fn finish(
     conn: Conn<'_>,
     id: &str,
-    status: &str,
+    status: ReportStatus,
     rows: i64,
     bytes: i64,
     error: Option<&str>,
@@ -56,7 +57,7 @@ pub async fn finish(
         "UPDATE reports SET status = $2, row_count = $3, byte_size = $4, error = $5, completed_at = $6 WHERE id = $1";
     on_conn!(conn, |c| sqlx::query(SQL)
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(rows)
         .bind(bytes)
         .bind(error)

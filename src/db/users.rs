@@ -145,15 +145,7 @@ pub async fn list(
     })
 }
 
-/// The profile fields a PATCH may change; `None` leaves a field as it is, `Some(None)` clears it.
-#[derive(Debug, Default, Clone)]
-pub struct ProfileChange {
-    pub name: Option<String>,
-    pub avatar_url: Option<Option<String>>,
-    pub github_repo: Option<Option<String>>,
-    pub role: Option<Role>,
-    pub plan: Option<Plan>,
-}
+pub use crate::models::validation::ProfileChange;
 
 /// Applies a change if the row is still at `expected_version` (`None`: any); returns the new row,
 /// or `None` when the user is gone or the version moved.
@@ -176,13 +168,13 @@ pub async fn update_profile(
     );
     on_conn!(conn, |c| {
         sqlx::query_as::<_, UserRow>(SQL)
-            .bind(change.name.as_deref())
-            .bind(change.avatar_url.is_some())
-            .bind(change.avatar_url.clone().flatten())
-            .bind(change.github_repo.is_some())
-            .bind(change.github_repo.clone().flatten())
-            .bind(change.role.map(Role::as_str))
-            .bind(change.plan.map(Plan::as_str))
+            .bind(change.name())
+            .bind(change.avatar_url().is_some())
+            .bind(change.avatar_url().flatten())
+            .bind(change.github_repo().is_some())
+            .bind(change.github_repo().flatten())
+            .bind(change.role().map(Role::as_str))
+            .bind(change.plan().map(Plan::as_str))
             .bind(now)
             .bind(id)
             .bind(expected_version)

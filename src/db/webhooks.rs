@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{on_conn, Conn};
-use crate::models::WebhookEvent;
+use crate::models::{DeliveryStatus, WebhookEvent};
 
 const COLUMNS: &str = "id, source, external_id, kind, status, attempts, last_error, received_at, processed_at";
 
@@ -52,14 +52,14 @@ pub async fn find(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<WebhookEvent>>
 pub async fn set_outcome(
     conn: Conn<'_>,
     id: i64,
-    status: &str,
+    status: DeliveryStatus,
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     const SQL: &str = "UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1, \
                        processed_at = CASE WHEN $2 IN ('processed', 'ignored') THEN $4 ELSE processed_at END \
                        WHERE id = $1";
-    on_conn!(conn, |c| sqlx::query(SQL).bind(id).bind(status).bind(error).bind(now).execute(c).await.map(|_| ()))
+    on_conn!(conn, |c| sqlx::query(SQL).bind(id).bind(status.as_str()).bind(error).bind(now).execute(c).await.map(|_| ()))
 }
 
 /// Marks a failed delivery pending again (an administrator's retry).

@@ -33,8 +33,8 @@ pub struct RegisterBody {
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
     responses(
         (status = 201, description = "Created", body = crate::models::User, headers(("Location" = String))),
-        (status = 409, description = "Same Idempotency-Key still running", body = super::openapi::Problem),
-        (status = 422, description = "Invalid fields or e-mail taken", body = super::openapi::Problem)))]
+        (status = 409, description = "Same Idempotency-Key still running", body = crate::middleware::problem::Problem),
+        (status = 422, description = "Invalid fields or e-mail taken", body = crate::middleware::problem::Problem)))]
 pub async fn register(State(state): State<AppState>, Json(body): Json<RegisterBody>) -> Result<impl IntoResponse> {
     let account = NewAccount::parse(&body.email, &body.name, &body.password).map_err(Error::validation)?;
     let user = accounts::register(&state.db, account, Role::User).await?;
@@ -55,8 +55,8 @@ pub struct TokenBody {
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenBody,
     responses(
         (status = 201, description = "Issued", body = crate::services::tokens::IssuedToken),
-        (status = 409, description = "Same Idempotency-Key still running", body = super::openapi::Problem),
-        (status = 422, description = "Missing fields", body = super::openapi::Problem)))]
+        (status = 409, description = "Same Idempotency-Key still running", body = crate::middleware::problem::Problem),
+        (status = 422, description = "Missing fields", body = crate::middleware::problem::Problem)))]
 pub async fn token(State(state): State<AppState>, Json(body): Json<TokenBody>) -> Result<impl IntoResponse> {
     let creds = Credentials::parse(&body.email, &body.password).map_err(Error::validation)?;
     let user = accounts::authenticate(&state.db, creds).await?;

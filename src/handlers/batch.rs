@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 use utoipa::ToSchema;
 
-use super::{extract::Json, openapi::Problem};
+use super::extract::Json;
+use crate::middleware::problem::Problem;
 use crate::{
     error::{Error, Result},
     middleware::{auth::Caller, request_id::RequestId},

@@ -5,14 +5,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    extract::{in_range, Id, Json, Query},
-    openapi::Problem,
+    extract::{Id, Json, Query},
 };
 use crate::{
+    middleware::problem::Problem,
     error::{Error, Result},
     middleware::auth::{Caller, Writer},
     models::{
-        post::{parse_comment, TagCount, COMMENTS_PAGE, COMMENTS_PAGE_MAX},
+        list::page_size,
+        post::{CommentBody, TagCount, COMMENTS_PAGE},
         Comment, PostStats,
     },
     services::{comments, posts},
@@ -52,7 +53,7 @@ pub async fn list(
     Id(id): Id,
     Query(q): Query<CommentListQuery>,
 ) -> Result<axum::Json<CommentList>> {
-    let limit = in_range("limit", q.limit.unwrap_or(COMMENTS_PAGE), 1, COMMENTS_PAGE_MAX)?;
+    let limit = page_size("limit", q.limit, COMMENTS_PAGE)?;
     let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
     let page = comments::list(&state.db, caller.as_ref().map(|c| &c.user), id, cursor, limit).await?;
     Ok(axum::Json(CommentList { data: page.items, next_cursor: page.next_cursor }))
@@ -82,7 +83,7 @@ pub async fn create(
     Id(id): Id,
     Json(b): Json<NewComment>,
 ) -> Result<(StatusCode, axum::Json<Comment>)> {
-    let body = parse_comment(&b.body).map_err(Error::validation)?;
+    let body = CommentBody::parse(&b.body).map_err(Error::validation)?;
     let comment = comments::add(&state.db, &state.bus, &caller.user, id, &body).await?;
     Ok((StatusCode::CREATED, axum::Json(comment)))
 }

@@ -27,7 +27,7 @@ use crate::{
     error::Result,
     handlers::extract::Id,
     middleware::{auth::Caller, client_ip::ClientKey},
-    models::Notification,
+    models::{Notification, NotificationKind},
     services::{
         events::{Event, Next, Subscription},
         notifications, posts,
@@ -118,8 +118,8 @@ struct UserStream {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events",
     params(("Last-Event-ID" = Option<String>, Header, description = "The last notification id the client saw: what came after is replayed first")),
     responses((status = 200, description = "text/event-stream: `connected`, then notifications (`comment.created`, `post.liked`, `post.published`, `subscription.updated`, `report.ready`, …) each with an `id:`, and heartbeat comments", content_type = "text/event-stream"),
-              (status = 401, description = "No credentials", body = crate::handlers::openapi::Problem),
-              (status = 429, description = "Too many open streams for this account or address", body = crate::handlers::openapi::Problem)),
+              (status = 401, description = "No credentials", body = crate::middleware::problem::Problem),
+              (status = 429, description = "Too many open streams for this account or address", body = crate::middleware::problem::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn stream(
     State(state): State<AppState>,
@@ -193,8 +193,8 @@ pub async fn stream(
 #[utoipa::path(get, path = "/api/v1/posts/{id}/events", tag = "events",
     params(("id" = i64, Path, description = "Post id")),
     responses((status = 200, description = "text/event-stream: `connected`, then `comment.created` with `{post_id, comment_id}` for each new comment", content_type = "text/event-stream"),
-              (status = 404, description = "No such post (or a draft you may not see)", body = crate::handlers::openapi::Problem),
-              (status = 429, description = "Too many open streams for this account or address", body = crate::handlers::openapi::Problem)))]
+              (status = 404, description = "No such post (or a draft you may not see)", body = crate::middleware::problem::Problem),
+              (status = 429, description = "Too many open streams for this account or address", body = crate::middleware::problem::Problem)))]
 pub async fn post_stream(
     State(state): State<AppState>,
     caller: Option<Caller>,
@@ -219,14 +219,14 @@ pub async fn post_stream(
                 Next::Event(e) => {
                     if let Event::Comment { post_id, comment_id } = &*e {
                         let data = json!({ "post_id": post_id, "comment_id": comment_id }).to_string();
-                        let ev = SseEvent::default().event("comment.created").data(data);
+                        let ev = SseEvent::default().event(NotificationKind::CommentCreated.as_str()).data(data);
                         return Some((Ok(ev), (None, sub)));
                     }
                 }
                 // A comment list is refreshed whole; missing a few signals changes nothing.
                 Next::Lagged => {
                     let ev =
-                        SseEvent::default().event("comment.created").data(json!({ "post_id": post_id }).to_string());
+                        SseEvent::default().event(NotificationKind::CommentCreated.as_str()).data(json!({ "post_id": post_id }).to_string());
                     return Some((Ok(ev), (None, sub)));
                 }
                 Next::Closed => return None,

@@ -175,15 +175,6 @@ pub fn precondition(e: Error) -> Error {
     }
 }
 
-/// Checks numeric bounds of a query parameter (400 naming it when out of range).
-pub fn in_range(name: &str, value: i64, min: i64, max: i64) -> Result<i64, Error> {
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(Error::bad_request(format!("`{name}` must be between {min} and {max}.")))
-    }
-}
-
 /// A versioned resource as JSON with `ETag: "<version>"` (what `If-Match` then names), and a
 /// `Location` when it was just created.
 pub fn versioned_json<T: serde::Serialize>(

@@ -4,7 +4,8 @@
 use axum::{extract::State, http::header, response::IntoResponse};
 use serde::Deserialize;
 
-use super::extract::{in_range, Json, Query};
+use super::extract::{Json, Query};
+use crate::models::list::in_range;
 use crate::{
     error::Result,
     middleware::auth::{Caller, Writer},
@@ -23,7 +24,7 @@ pub struct ListQuery {
 
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "events", params(ListQuery),
     responses((status = 200, description = "`{unread, items}`, newest first"),
-              (status = 400, description = "`limit` out of range", body = crate::handlers::openapi::Problem)),
+              (status = 400, description = "`limit` out of range", body = crate::middleware::problem::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -48,8 +49,8 @@ pub struct MarkRead {
 
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "events", request_body = MarkRead,
     responses((status = 200, description = "`{marked, unread}`"),
-              (status = 403, description = "Read-only token", body = crate::handlers::openapi::Problem),
-              (status = 422, description = "Not a notification id", body = crate::handlers::openapi::Problem)),
+              (status = 403, description = "Read-only token", body = crate::middleware::problem::Problem),
+              (status = 422, description = "Not a notification id", body = crate::middleware::problem::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn mark_read(
     State(state): State<AppState>,

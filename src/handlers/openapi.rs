@@ -21,26 +21,7 @@ use utoipa::{
 use super::{
     auth, batch, comments, events, health, me, notifications, posts, reports, tokens, uploads, users, webhooks,
 };
-use crate::models::FieldError;
-
-/// An error (RFC 9457 problem details, with Quire's members).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// A URI naming the kind of problem.
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// A stable machine code: `VALIDATION_ERROR`, `UNAUTHORIZED`, `NOT_FOUND`, `RATE_LIMITED`, …
-    pub code: String,
-    /// The request's id, also in `X-Request-ID` and the server's logs.
-    pub request_id: String,
-    /// For validation errors: each failing field.
-    pub errors: Option<Vec<FieldError>>,
-    /// For a stale write (412): the resource's version now.
-    pub current_version: Option<i64>,
-}
+use crate::middleware::problem::Problem;
 
 #[derive(OpenApi)]
 #[openapi(

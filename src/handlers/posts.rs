@@ -5,12 +5,16 @@ use axum::{extract::State, http::StatusCode, response::Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{in_range, precondition, versioned_json, Id, IfMatch, Json, Query};
+use super::extract::{precondition, versioned_json, Id, IfMatch, Json, Query};
 use crate::{
     error::{Error, Result},
     middleware::auth::{Caller, Writer},
-    models::{Category, Post, PostContent},
-    services::posts::{self, ListFilter},
+    models::{
+        list::{page_size, ListFilter, PAGE_DEFAULT},
+        post::ContentPatch,
+        Category, Post, PostContent,
+    },
+    services::posts::{self, ContentChange},
     state::AppState,
 };
 
@@ -72,35 +76,14 @@ pub struct PostPageV2 {
 
 /// The page a list query asks for, checked (400 for bad values).
 async fn page(state: &AppState, caller: Option<&Caller>, q: PostListQuery) -> Result<crate::models::post::PostList> {
-    let limit = in_range("limit", q.limit.unwrap_or(20), 1, 100)?;
-    let mut tags = Vec::new();
-    for t in &q.tag {
-        let t = t.trim().to_lowercase();
-        if t.is_empty() || t.chars().count() > crate::models::post::TAG_MAX {
-            return Err(Error::bad_request("Each `tag` must be 1 to 32 characters."));
-        }
-        if !tags.contains(&t) {
-            tags.push(t);
-        }
+    let limit = page_size("limit", q.limit, PAGE_DEFAULT)?;
+    let mut filter = ListFilter::parse(q.category, q.tag.iter().map(String::as_str), q.author, q.q.as_deref())?;
+    if q.status == Some(PostStatus::Draft) {
+        let Some(c) = caller else {
+            return Err(Error::unauthorized("Sign in (or send a token) to list your drafts."));
+        };
+        filter = filter.drafts_of(c.user.id);
     }
-    if tags.len() > crate::models::post::TAGS_MAX {
-        return Err(Error::bad_request("Filter by at most 10 tags."));
-    }
-    if let Some(a) = q.author {
-        in_range("author", a, 1, i64::MAX)?;
-    }
-    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(Error::bad_request("`q` may be at most 200 characters."));
-    }
-    let drafts_of = match q.status {
-        Some(PostStatus::Draft) => match caller {
-            Some(c) => Some(c.user.id),
-            None => return Err(Error::unauthorized("Sign in (or send a token) to list your drafts.")),
-        },
-        _ => None,
-    };
-    let filter = ListFilter { category: q.category, tags, author_id: q.author, q: search, drafts_of };
     posts::list_published(&state.db, &filter, q.cursor.as_deref().filter(|c| !c.is_empty()), limit).await
 }
 
@@ -161,9 +144,9 @@ fn content(title: &str, body: &str, category: &str, tags: &[String]) -> Result<P
     responses(
         (status = 201, description = "Created", body = Post,
             headers(("ETag" = String, description = "The version"), ("Location" = String))),
-        (status = 403, description = "Read-only token, or the plan's limit", body = crate::handlers::openapi::Problem),
-        (status = 409, description = "Same Idempotency-Key still running", body = crate::handlers::openapi::Problem),
-        (status = 422, description = "Invalid fields, or Idempotency-Key reused", body = crate::handlers::openapi::Problem)),
+        (status = 403, description = "Read-only token, or the plan's limit", body = crate::middleware::problem::Problem),
+        (status = 409, description = "Same Idempotency-Key still running", body = crate::middleware::problem::Problem),
+        (status = 422, description = "Invalid fields, or Idempotency-Key reused", body = crate::middleware::problem::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -186,7 +169,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The post", body = Post, headers(("ETag" = String, description = "The version"))),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such post", body = crate::handlers::openapi::Problem)))]
+        (status = 404, description = "No such post", body = crate::middleware::problem::Problem)))]
 pub async fn show(State(state): State<AppState>, caller: Option<Caller>, Id(id): Id) -> Result<Response> {
     let post = posts::get(&state.db, caller.as_ref().map(|c| &c.user), id).await?;
     Ok(versioned(StatusCode::OK, post))
@@ -224,11 +207,11 @@ pub struct PatchPostBody {
     params(("id" = i64, Path, minimum = 1), ("If-Match" = String, Header, description = "The ETag you read")),
     responses(
         (status = 200, description = "Saved", body = Post, headers(("ETag" = String))),
-        (status = 403, description = "Not yours, or read-only token", body = crate::handlers::openapi::Problem),
-        (status = 404, description = "No such post", body = crate::handlers::openapi::Problem),
-        (status = 412, description = "Stale: `current_version` says what it is now", body = crate::handlers::openapi::Problem),
-        (status = 422, description = "Invalid fields", body = crate::handlers::openapi::Problem),
-        (status = 428, description = "If-Match missing", body = crate::handlers::openapi::Problem)),
+        (status = 403, description = "Not yours, or read-only token", body = crate::middleware::problem::Problem),
+        (status = 404, description = "No such post", body = crate::middleware::problem::Problem),
+        (status = 412, description = "Stale: `current_version` says what it is now", body = crate::middleware::problem::Problem),
+        (status = 422, description = "Invalid fields", body = crate::middleware::problem::Problem),
+        (status = 428, description = "If-Match missing", body = crate::middleware::problem::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn replace(
     State(state): State<AppState>,
@@ -240,7 +223,7 @@ pub async fn replace(
     // The body's problems are reported before the precondition's.
     let c = content(&b.title, &b.body, &b.category, &b.tags)?;
     let IfMatch(version) = if_match?;
-    let post = posts::edit(&state.db, &state.bus, &caller.user, id, version, Some(c), b.published)
+    let post = posts::edit(&state.db, &state.bus, &caller.user, id, version, ContentChange::Whole(c), b.published)
         .await
         .map_err(precondition)?;
     Ok(versioned(StatusCode::OK, post))
@@ -252,12 +235,12 @@ pub async fn replace(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses(
         (status = 200, description = "Saved", body = Post, headers(("ETag" = String))),
-        (status = 403, description = "Not yours, or read-only token", body = crate::handlers::openapi::Problem),
-        (status = 404, description = "No such post", body = crate::handlers::openapi::Problem),
-        (status = 409, description = "Same Idempotency-Key still running", body = crate::handlers::openapi::Problem),
-        (status = 412, description = "Stale: `current_version` says what it is now", body = crate::handlers::openapi::Problem),
-        (status = 422, description = "Invalid fields", body = crate::handlers::openapi::Problem),
-        (status = 428, description = "If-Match missing", body = crate::handlers::openapi::Problem)),
+        (status = 403, description = "Not yours, or read-only token", body = crate::middleware::problem::Problem),
+        (status = 404, description = "No such post", body = crate::middleware::problem::Problem),
+        (status = 409, description = "Same Idempotency-Key still running", body = crate::middleware::problem::Problem),
+        (status = 412, description = "Stale: `current_version` says what it is now", body = crate::middleware::problem::Problem),
+        (status = 422, description = "Invalid fields", body = crate::middleware::problem::Problem),
+        (status = 428, description = "If-Match missing", body = crate::middleware::problem::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -266,21 +249,15 @@ pub async fn patch(
     if_match: Result<IfMatch, Error>,
     Json(b): Json<PatchPostBody>,
 ) -> Result<Response> {
-    let touches_content = b.title.is_some() || b.body.is_some() || b.category.is_some() || b.tags.is_some();
-    let c = if touches_content {
-        let current = posts::get_for_edit(&state.db, &caller.user, id).await?;
-        Some(content(
-            b.title.as_deref().unwrap_or(&current.title),
-            b.body.as_deref().unwrap_or(&current.body),
-            b.category.as_deref().unwrap_or(current.category.as_str()),
-            b.tags.as_deref().unwrap_or(&current.tags),
-        )?)
-    } else {
-        None
-    };
+    // The body's problems are reported before the precondition's; the merge with the post as
+    // it is happens in the edit's own transaction.
+    let tags: Option<Vec<&str>> = b.tags.as_ref().map(|t| t.iter().map(String::as_str).collect());
+    let patch = ContentPatch::parse(b.title.as_deref(), b.body.as_deref(), b.category.as_deref(), tags.as_deref())
+        .map_err(Error::validation)?;
     let IfMatch(version) = if_match?;
-    let post =
-        posts::edit(&state.db, &state.bus, &caller.user, id, version, c, b.published).await.map_err(precondition)?;
+    let post = posts::edit(&state.db, &state.bus, &caller.user, id, version, ContentChange::Patch(patch), b.published)
+        .await
+        .map_err(precondition)?;
     Ok(versioned(StatusCode::OK, post))
 }
 
@@ -288,8 +265,8 @@ pub async fn patch(
 #[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = i64, Path, minimum = 1)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not yours, or read-only token", body = crate::handlers::openapi::Problem),
-        (status = 404, description = "No such post", body = crate::handlers::openapi::Problem)),
+        (status = 403, description = "Not yours, or read-only token", body = crate::middleware::problem::Problem),
+        (status = 404, description = "No such post", body = crate::middleware::problem::Problem)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn delete(State(state): State<AppState>, Writer(caller): Writer, Id(id): Id) -> Result<StatusCode> {
     posts::delete(&state.db, &caller.user, id).await?;

@@ -16,7 +16,8 @@ use axum::{
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::{extract::Json, openapi::Problem};
+use super::extract::Json;
+use crate::middleware::problem::Problem;
 use crate::{
     error::{Error, Result},
     middleware::auth::{Caller, Writer},
@@ -59,7 +60,7 @@ pub async fn create(
         if let Some(r) = &p.report {
             data["download_url"] = serde_json::Value::String(r.download_url.clone());
         }
-        let ev = SseEvent::default().event(p.status).data(data.to_string());
+        let ev = SseEvent::default().event(p.status.as_str()).data(data.to_string());
         Some((Ok::<_, Infallible>(ev), rx))
     });
     let mut res = super::events::sse_response(&state, events, None);

@@ -6,9 +6,9 @@ use utoipa::ToSchema;
 
 use super::{
     extract::{Id, Json},
-    openapi::Problem,
 };
 use crate::{
+    middleware::problem::Problem,
     error::{Error, Result},
     middleware::auth::SessionCaller,
     models::{ApiToken, CreatedToken, NewTokenRequest},

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
-use super::openapi::Problem;
+use crate::middleware::problem::Problem;
 use crate::{
     error::{Error, Result},
     middleware::auth::Writer,

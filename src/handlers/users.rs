@@ -10,16 +10,16 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    extract::{in_range, precondition, versioned_json, Id, IfMatch, Json, Query},
-    openapi::Problem,
+    extract::{precondition, versioned_json, Id, IfMatch, Json, Query},
 };
 use crate::{
-    db::users::{ProfileChange, UserSort},
+    middleware::problem::Problem,
+    db::users::UserSort,
     error::{Error, Result},
     middleware::auth::{Caller, Writer},
     models::{
-        validation::{parse_avatar_url, parse_github_repo, parse_name, NewAccount},
-        FieldError, Plan, Role, User,
+        validation::{NewAccount, ProfileChange},
+        Plan, Role, User,
     },
     services::users::{self, UserPage, UserQuery},
     state::AppState,
@@ -73,7 +73,7 @@ pub async fn list(
     Query(q): Query<UserListQuery>,
 ) -> Result<axum::Json<UserPage>> {
     let page = in_range("page", q.page.unwrap_or(1), 1, 1_000_000)?;
-    let limit = in_range("limit", q.limit.unwrap_or(20), 1, 100)?;
+    let limit = page_size("limit", q.limit, PAGE_DEFAULT)?;
     let sort = match q.sort.unwrap_or(SortField::CreatedAt) {
         SortField::CreatedAt => UserSort::CreatedAt,
         SortField::Name => UserSort::Name,
@@ -187,29 +187,11 @@ pub async fn patch(
     if_match: Result<Option<IfMatchOpt>, Error>,
     Json(b): Json<PatchUserBody>,
 ) -> Result<Response> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    let mut change = ProfileChange { role: b.role, plan: b.plan, ..Default::default() };
-    if let Some(name) = &b.name {
-        match parse_name(name) {
-            Ok(n) => change.name = Some(n),
-            Err(e) => errors.push(e),
-        }
-    }
-    if let Some(url) = &b.avatar_url {
-        match parse_avatar_url(url.as_deref().unwrap_or("")) {
-            Ok(v) => change.avatar_url = Some(v),
-            Err(e) => errors.push(e),
-        }
-    }
-    if let Some(repo) = &b.github_repo {
-        match parse_github_repo(repo.as_deref().unwrap_or("")) {
-            Ok(v) => change.github_repo = Some(v),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::validation(errors));
-    }
+    let clearable = |v: &Option<Option<String>>| v.as_ref().map(|v| v.as_deref().unwrap_or(""));
+    let change = ProfileChange::parse(b.name.as_deref(), clearable(&b.avatar_url), clearable(&b.github_repo))
+        .map_err(Error::validation)?
+        .with_role(b.role)
+        .with_plan(b.plan);
     let expected = if_match?.and_then(|m| m.0);
     let user = users::update(&state.db, &caller.user, id, expected, change).await.map_err(precondition)?;
     Ok(versioned(StatusCode::OK, user))

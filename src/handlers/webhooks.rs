@@ -49,7 +49,7 @@ fn answer(outcome: Ingested) -> impl IntoResponse {
 #[utoipa::path(post, path = "/api/webhooks/stripe", tag = "webhooks",
     request_body(content = String, description = "A Stripe event, exactly as Stripe signed it", content_type = "application/json"),
     params(("Stripe-Signature" = String, Header, description = "t=<unix>,v1=<hex>[,v1=<hex>]")),
-    responses((status = 200, description = "Stored (or already stored)"), (status = 400, description = "Bad, missing or stale signature, or not an event", body = crate::handlers::openapi::Problem)))]
+    responses((status = 200, description = "Stored (or already stored)"), (status = 400, description = "Bad, missing or stale signature, or not an event", body = crate::middleware::problem::Problem)))]
 pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse> {
     let secrets: Vec<&str> = state.config.stripe_webhook_secrets.iter().map(|s| s.expose().as_str()).collect();
     if secrets.is_empty() {
@@ -69,7 +69,7 @@ pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Byt
         ("X-GitHub-Event" = String, Header, description = "ping, release, …"),
         ("X-GitHub-Delivery" = String, Header, description = "The delivery's id (deduplication)"),
     ),
-    responses((status = 200, description = "Stored (or already stored); `ping` answered"), (status = 400, description = "Bad or missing signature, or missing headers", body = crate::handlers::openapi::Problem)))]
+    responses((status = 200, description = "Stored (or already stored); `ping` answered"), (status = 400, description = "Bad or missing signature, or missing headers", body = crate::middleware::problem::Problem)))]
 pub async fn github(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<impl IntoResponse> {
     let secret = state
         .config

@@ -6,15 +6,8 @@
 //! - `Cache-Control`: public responses may sit in shared caches for a minute, anything
 //!   answered to a signed-in caller is private.
 //!
-//! Invalidation is by generation: every write that can change public content bumps a
-//! counter ([`invalidate_on_write`]), and an entry from an older generation is never served.
-//! A read that started before a write cannot store its now-stale answer either, because it
-//! is stored under the generation it started with.
-
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc,
-};
+//! The entries live in the [`Store`] (generation-checked); every write that can change public
+//! content invalidates it ([`invalidate_after_write`]).
 
 use axum::{
     body::{Body, Bytes},
@@ -26,7 +19,7 @@ use axum::{
 use sha2::{Digest, Sha256};
 
 use super::auth::ResolvedCaller;
-use crate::state::AppState;
+use crate::{services::cache::Store, state::AppState};
 
 pub const PUBLIC: &str = "public, s-maxage=60, stale-while-revalidate=300";
 pub const PRIVATE: &str = "private, no-cache";
@@ -36,8 +29,8 @@ const MAX_ENTRY_BYTES: usize = 1024 * 1024;
 /// Bodies are buffered to compute an ETag up to this size (a full page of long posts fits).
 const MAX_BUFFER_BYTES: usize = 32 * 1024 * 1024;
 
+/// A kept answer (in the [`Store`]).
 pub(crate) struct Entry {
-    pub generation: u64,
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -45,41 +38,11 @@ pub(crate) struct Entry {
     pub nonce: Option<std::sync::Arc<str>>,
 }
 
-/// The server-side cache, shared by every request of this process.
-pub struct ResponseCache {
-    entries: moka::sync::Cache<String, Arc<Entry>>,
-    generation: AtomicU64,
-}
-
-impl ResponseCache {
-    pub fn new(ttl: std::time::Duration, max_bytes: u64) -> Self {
-        let entries = moka::sync::Cache::builder()
-            .max_capacity(max_bytes)
-            .weigher(|k: &String, v: &Arc<Entry>| (k.len() + v.body.len() + 256).try_into().unwrap_or(u32::MAX))
-            .time_to_live(ttl)
-            .build();
-        ResponseCache { entries, generation: AtomicU64::new(0) }
-    }
-
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Forgets everything cached so far (public content changed): entries of older
-    /// generations are never served again, and are replaced or expire in their own time.
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
-    pub(crate) fn get(&self, key: &str, generation: u64) -> Option<Arc<Entry>> {
-        self.entries.get(key).filter(|e| e.generation == generation)
-    }
-
-    pub(crate) fn put(&self, key: String, entry: Entry) {
-        // Only if no write happened while this response was being produced.
-        if entry.generation == self.generation() {
-            self.entries.insert(key, Arc::new(entry));
-        }
+impl Entry {
+    /// Keeps this answer under `key`, unless a write happened since `generation` was read.
+    pub(crate) fn keep(self, cache: &Store, key: String, generation: u64) {
+        let bytes = self.body.len() + self.headers.len() * 64;
+        cache.put(key, generation, bytes, self);
     }
 }
 
@@ -126,7 +89,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     });
     let generation = cache.generation();
 
-    let (mut res, body) = match key.as_deref().and_then(|k| cache.get(k, generation)) {
+    let (mut res, body) = match key.as_deref().and_then(|k| cache.get::<Entry>(k, generation)) {
         Some(hit) => {
             let mut res = Response::new(Body::empty());
             *res.status_mut() = hit.status;
@@ -157,7 +120,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 }
                 headers.remove("x-ratelimit-reset");
                 headers.remove("x-request-id");
-                cache.put(key, Entry { generation, status: parts.status, headers, body: bytes.clone(), nonce: None });
+                Entry { status: parts.status, headers, body: bytes.clone(), nonce: None }.keep(cache, key, generation);
                 parts.headers.insert(&X_CACHE, HeaderValue::from_static("MISS"));
             }
             (Response::from_parts(parts, Body::empty()), Some(bytes))
@@ -235,7 +198,7 @@ pub struct PublicUnchanged;
 /// After a request that `writes_content`: a successful write bumps the cache generation (UI
 /// server functions and the REST API alike), before the response leaves, so the writer's next
 /// read is fresh.
-pub fn invalidate_after_write(cache: &ResponseCache, res: &Response) {
+pub fn invalidate_after_write(cache: &Store, res: &Response) {
     if (res.status().is_success() || res.status().is_redirection())
         && res.extensions().get::<PublicUnchanged>().is_none()
     {

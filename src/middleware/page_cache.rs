@@ -25,9 +25,10 @@ use futures_util::StreamExt as _;
 use http_body_util::BodyExt as _;
 
 use super::{
-    http_cache::{self, ResponseCache, X_CACHE},
+    http_cache::{self, X_CACHE},
     security_headers::PageNonce,
 };
+use crate::services::cache::Store;
 
 /// Pages larger than this are answered but not kept (a post with 50 long comments fits).
 const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
@@ -61,14 +62,14 @@ fn anonymous(headers: &HeaderMap) -> bool {
             .any(|v| v.to_str().is_ok_and(|v| v.split(';').any(|c| c.trim().split('=').next() == Some(SESSION_COOKIE))))
 }
 
-pub fn lookup(cache: &ResponseCache, enabled: bool, req: &Request) -> Lookup {
+pub fn lookup(cache: &Store, enabled: bool, req: &Request) -> Lookup {
     if !enabled || req.method() != Method::GET || !is_public_page(req.uri().path()) || !anonymous(req.headers()) {
         return Lookup::Bypass;
     }
     let Some(PageNonce(nonce)) = req.extensions().get::<PageNonce>().cloned() else { return Lookup::Bypass };
     let key = format!("PAGE|{}", req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
     let generation = cache.generation();
-    match cache.get(&key, generation) {
+    match cache.get::<http_cache::Entry>(&key, generation) {
         Some(hit) => {
             let body = match &hit.nonce {
                 // The nonce is 22 random URL-safe characters: it occurs in the page only where
@@ -87,7 +88,7 @@ pub fn lookup(cache: &ResponseCache, enabled: bool, req: &Request) -> Lookup {
 }
 
 /// Keeps `res` under `key` when it is a public page, and returns it (marked `X-Cache: MISS`).
-pub async fn store(cache: &ResponseCache, key: Key, res: Response) -> Response {
+pub async fn store(cache: &Store, key: Key, res: Response) -> Response {
     let headers = res.headers();
     let storable = res.status() == StatusCode::OK
         && headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
@@ -121,16 +122,7 @@ pub async fn store(cache: &ResponseCache, key: Key, res: Response) -> Response {
     kept.remove(header::CONTENT_SECURITY_POLICY);
     kept.remove("x-request-id");
     let nonce = std::str::from_utf8(&bytes).ok().filter(|b| b.contains(&*key.nonce)).map(|_| key.nonce.clone());
-    cache.put(
-        key.key,
-        http_cache::Entry {
-            generation: key.generation,
-            status: parts.status,
-            headers: kept,
-            body: bytes.clone(),
-            nonce,
-        },
-    );
+    http_cache::Entry { status: parts.status, headers: kept, body: bytes.clone(), nonce }.keep(cache, key.key, key.generation);
     parts.headers.insert(&X_CACHE, HeaderValue::from_static("MISS"));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))

@@ -101,34 +101,46 @@ impl IntoResponse for Error {
     }
 }
 
-#[derive(Serialize)]
-struct ProblemBody<'a> {
+/// An error (RFC 9457 problem details, with Quire's members): the one envelope every error
+/// answer has, and its schema in the OpenAPI document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
-    type_: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    code: &'static str,
-    request_id: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [FieldError],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    current_version: Option<i64>,
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// A stable machine code: `VALIDATION_ERROR`, `UNAUTHORIZED`, `NOT_FOUND`, `RATE_LIMITED`, …
+    pub code: String,
+    /// The request's id, also in `X-Request-ID` and the server's logs.
+    pub request_id: String,
+    /// For validation errors: each failing field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For a stale write (412): the resource's version now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, error: &AppError, request_id: &str) -> Self {
+        Problem {
+            type_: format!("https://quire.dev/problems/{}", error.code.as_str().to_ascii_lowercase().replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: error.message.clone(),
+            code: error.code.as_str().to_string(),
+            request_id: request_id.to_string(),
+            errors: error.errors.clone(),
+            current_version: error.current_version,
+        }
+    }
 }
 
 /// Serialises a problem document for `status` and `error`.
 pub fn problem_response(status: StatusCode, error: &AppError, request_id: &str) -> Response {
-    let body = ProblemBody {
-        type_: format!("https://quire.dev/problems/{}", error.code.as_str().to_ascii_lowercase().replace('_', "-")),
-        title: status.canonical_reason().unwrap_or("Error"),
-        status: status.as_u16(),
-        detail: &error.message,
-        code: error.code.as_str(),
-        request_id,
-        errors: &error.errors,
-        current_version: error.current_version,
-    };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let bytes = serde_json::to_vec(&Problem::new(status, error, request_id)).unwrap_or_default();
     let mut res = Response::new(Body::from(bytes));
     *res.status_mut() = status;
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

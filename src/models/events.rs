@@ -4,6 +4,51 @@
 use super::time::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+named_enum! {
+    /// What a notification is about (also its SSE event name).
+    pub enum NotificationKind {
+        CommentCreated = "comment.created",
+        PostLiked = "post.liked",
+        PostPublished = "post.published",
+        SubscriptionUpdated = "subscription.updated",
+        ReportReady = "report.ready",
+        PaymentFailed = "payment.failed",
+        PostDrafted = "post.drafted",
+    }
+}
+
+named_enum! {
+    /// Where a received webhook delivery stands.
+    pub enum DeliveryStatus {
+        Pending = "pending",
+        Processed = "processed",
+        Ignored = "ignored",
+        Failed = "failed",
+    }
+}
+
+named_enum! {
+    /// Where a background job stands.
+    pub enum JobStatus {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+    }
+}
+
+named_enum! {
+    /// Where a report export stands: a stored export is `running`, `complete` or `error`; its
+    /// progress stream also says `started` and `processing`.
+    pub enum ReportStatus {
+        Started = "started",
+        Running = "running",
+        Processing = "processing",
+        Complete = "complete",
+        Error = "error",
+    }
+}
+
 /// A per-user event, persisted (so an SSE client can catch up) and pushed live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
@@ -11,8 +56,8 @@ pub struct Notification {
     /// Also the SSE event's `id:` (increasing per user).
     pub id: i64,
     pub user_id: i64,
-    /// `comment.created`, `post.liked`, `post.published`, `subscription.updated`, `report.ready`, `payment.failed`.
-    pub kind: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: NotificationKind,
     /// The event's details, a JSON object (serialised).
     pub data: String,
     pub read_at: Option<DateTime<Utc>>,
@@ -24,15 +69,14 @@ impl Notification {
     pub fn summary(&self) -> String {
         let d: serde_json::Value = serde_json::from_str(&self.data).unwrap_or_default();
         let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-        match self.kind.as_str() {
-            "comment.created" => format!("{} commented on “{}”", s("author_name"), s("post_title")),
-            "post.liked" => format!("{} liked “{}”", s("user_name"), s("post_title")),
-            "post.published" => format!("Your post “{}” is published", s("post_title")),
-            "subscription.updated" => format!("Your plan is now {} ({})", s("plan"), s("status")),
-            "payment.failed" => "A payment failed: update your billing details to keep Pro".to_string(),
-            "report.ready" => format!("Your {} export is ready", s("kind")),
-            "post.drafted" => format!("A draft “{}” was created from a GitHub release", s("post_title")),
-            other => other.to_string(),
+        match self.kind {
+            NotificationKind::CommentCreated => format!("{} commented on “{}”", s("author_name"), s("post_title")),
+            NotificationKind::PostLiked => format!("{} liked “{}”", s("user_name"), s("post_title")),
+            NotificationKind::PostPublished => format!("Your post “{}” is published", s("post_title")),
+            NotificationKind::SubscriptionUpdated => format!("Your plan is now {} ({})", s("plan"), s("status")),
+            NotificationKind::PaymentFailed => "A payment failed: update your billing details to keep Pro".to_string(),
+            NotificationKind::ReportReady => format!("Your {} export is ready", s("kind")),
+            NotificationKind::PostDrafted => format!("A draft “{}” was created from a GitHub release", s("post_title")),
         }
     }
 
@@ -58,8 +102,8 @@ pub struct WebhookEvent {
     pub source: String,
     pub external_id: String,
     pub kind: String,
-    /// `pending`, `processed`, `ignored` or `failed`.
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub received_at: DateTime<Utc>,
@@ -73,8 +117,8 @@ pub struct Job {
     pub id: i64,
     pub kind: String,
     pub payload: String,
-    /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: JobStatus,
     pub attempts: i64,
     pub max_attempts: i64,
     pub run_at: DateTime<Utc>,
@@ -184,8 +228,7 @@ pub struct ReportInfo {
     pub id: String,
     pub kind: ReportKind,
     pub format: ReportFormat,
-    /// `running`, `complete` or `error`.
-    pub status: String,
+    pub status: ReportStatus,
     pub row_count: i64,
     pub byte_size: i64,
     pub error: Option<String>,

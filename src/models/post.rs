@@ -59,16 +59,29 @@ pub struct Post {
 }
 
 /// A post's editable content that passed every rule: trimmed title, tags lower-cased,
-/// de-duplicated and in the order given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// de-duplicated and in the order given. Only [`PostContent::parse`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostContent {
-    pub title: String,
-    pub body: String,
-    pub category: Category,
-    pub tags: Vec<String>,
+    title: String,
+    body: String,
+    category: Category,
+    tags: Vec<String>,
 }
 
 impl PostContent {
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+    pub fn category(&self) -> Category {
+        self.category
+    }
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+
     /// Validates raw input; every failing field is reported at once. `tags` is a
     /// comma-separated list as typed in the editor.
     pub fn parse(title: &str, body: &str, category: &str, tags: &str) -> Result<Self, Vec<FieldError>> {
@@ -110,6 +123,51 @@ impl PostContent {
                 Ok(PostContent { title: title.to_string(), body: body.to_string(), category, tags: clean })
             }
             _ => Err(errors),
+        }
+    }
+}
+
+/// Some fields of a post's content, each checked by the same rules as [`PostContent`]; the
+/// rest come from the post as it is when the change is applied ([`ContentPatch::apply`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentPatch {
+    title: Option<String>,
+    body: Option<String>,
+    category: Option<Category>,
+    tags: Option<Vec<String>>,
+}
+
+impl ContentPatch {
+    /// Checks the given fields; every failing one is reported at once.
+    pub fn parse(
+        title: Option<&str>,
+        body: Option<&str>,
+        category: Option<&str>,
+        tags: Option<&[&str]>,
+    ) -> Result<Self, Vec<FieldError>> {
+        // Valid stand-ins for the absent fields: only the given ones can fail.
+        let checked =
+            PostContent::parse_parts(title.unwrap_or("-"), body.unwrap_or("-"), category.unwrap_or("tech"), tags.unwrap_or(&[]))?;
+        Ok(ContentPatch {
+            title: title.map(|_| checked.title.clone()),
+            body: body.map(|_| checked.body.clone()),
+            category: category.map(|_| checked.category),
+            tags: tags.map(|_| checked.tags.clone()),
+        })
+    }
+
+    /// Whether no content field is changed.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.body.is_none() && self.category.is_none() && self.tags.is_none()
+    }
+
+    /// The content `post` has with these fields changed.
+    pub fn apply(&self, post: &Post) -> PostContent {
+        PostContent {
+            title: self.title.clone().unwrap_or_else(|| post.title.clone()),
+            body: self.body.clone().unwrap_or_else(|| post.body.clone()),
+            category: self.category.unwrap_or(post.category),
+            tags: self.tags.clone().unwrap_or_else(|| post.tags.clone()),
         }
     }
 }
@@ -187,20 +245,28 @@ pub struct Comment {
     pub created_at: DateTime<Utc>,
 }
 
-/// Validates a comment's text (1–5,000 characters once trimmed).
-pub fn parse_comment(body: &str) -> Result<String, Vec<FieldError>> {
-    let body = body.trim();
-    let n = body.chars().count();
-    if n == 0 || n > COMMENT_MAX {
-        Err(vec![FieldError::new("body", format!("Write a comment between 1 and {COMMENT_MAX} characters."))])
-    } else {
-        Ok(body.to_string())
+/// A comment's text that passed the rules: 1–5,000 characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentBody(String);
+
+impl CommentBody {
+    pub fn parse(body: &str) -> Result<Self, Vec<FieldError>> {
+        let body = body.trim();
+        let n = body.chars().count();
+        if n == 0 || n > COMMENT_MAX {
+            Err(vec![FieldError::new("body", format!("Write a comment between 1 and {COMMENT_MAX} characters."))])
+        } else {
+            Ok(CommentBody(body.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
 /// How many comments one page holds by default, and at most.
 pub const COMMENTS_PAGE: i64 = 50;
-pub const COMMENTS_PAGE_MAX: i64 = 100;
 
 /// A page of a post's comments, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -144,6 +144,68 @@ pub fn parse_github_repo(repo: &str) -> Result<Option<String>, FieldError> {
     }
 }
 
+/// A change to a user's profile, checked: `None` leaves a field as it is, `Some(None)` clears it.
+/// Built only by [`ProfileChange::parse`] (and, for administrators' fields, `with_role` /
+/// `with_plan`), so it never holds a bad value.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProfileChange {
+    name: Option<String>,
+    avatar_url: Option<Option<String>>,
+    github_repo: Option<Option<String>>,
+    role: Option<super::Role>,
+    plan: Option<super::Plan>,
+}
+
+impl ProfileChange {
+    /// Checks each given field (an empty avatar URL or repository clears it) and reports every
+    /// failing field at once.
+    pub fn parse(
+        name: Option<&str>,
+        avatar_url: Option<&str>,
+        github_repo: Option<&str>,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut keep = |r: Result<_, FieldError>| r.map_err(|e| errors.push(e)).ok();
+        let change = ProfileChange {
+            name: name.and_then(|n| keep(parse_name(n))),
+            avatar_url: avatar_url.and_then(|u| keep(parse_avatar_url(u))),
+            github_repo: github_repo.and_then(|r| keep(parse_github_repo(r))),
+            role: None,
+            plan: None,
+        };
+        if errors.is_empty() {
+            Ok(change)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn with_role(mut self, role: Option<super::Role>) -> Self {
+        self.role = role;
+        self
+    }
+    pub fn with_plan(mut self, plan: Option<super::Plan>) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    pub fn avatar_url(&self) -> Option<Option<&str>> {
+        self.avatar_url.as_ref().map(Option::as_deref)
+    }
+    pub fn github_repo(&self) -> Option<Option<&str>> {
+        self.github_repo.as_ref().map(Option::as_deref)
+    }
+    pub fn role(&self) -> Option<super::Role> {
+        self.role
+    }
+    pub fn plan(&self) -> Option<super::Plan> {
+        self.plan
+    }
+}
+
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }

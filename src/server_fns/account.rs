@@ -6,10 +6,9 @@ use leptos::prelude::*;
 use crate::models::{AppError, Billing, NotificationPage};
 #[cfg(feature = "ssr")]
 use crate::{
-    db::users::ProfileChange,
     error::Error,
     middleware::auth::renew,
-    models::validation,
+    models::validation::ProfileChange,
     server_fns::ctx::Ctx,
     services::{accounts, billing, notifications, users},
 };
@@ -19,13 +18,8 @@ use crate::{
 pub async fn update_profile(name: String, github_repo: String) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let mut errors = Vec::new();
-    let name = validation::parse_name(&name).map_err(|e| errors.push(e)).ok();
-    let repo = validation::parse_github_repo(&github_repo).map_err(|e| errors.push(e)).ok();
-    if !errors.is_empty() {
-        return Err(cx.fail(Error::validation(errors)));
-    }
-    let change = ProfileChange { name, github_repo: repo, ..Default::default() };
+    let change =
+        ProfileChange::parse(Some(&name), None, Some(&github_repo)).map_err(|e| cx.fail(Error::validation(e)))?;
     users::update(&cx.state.db, &user, user.id, None, change).await.map_err(|e| cx.fail(e))?;
     Ok(())
 }

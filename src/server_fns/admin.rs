@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use crate::models::{AdminOverview, AppError};
 #[cfg(feature = "ssr")]
 use crate::{
-    db::users::ProfileChange,
     error::Error,
     models::Role,
     server_fns::ctx::Ctx,
@@ -43,6 +42,6 @@ pub async fn set_role(id: i64, role: String) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let admin = cx.signed_in().await?;
     let role = Role::parse(role.trim()).ok_or_else(|| cx.fail(Error::field("role", "Choose user or admin.")))?;
-    let change = ProfileChange { role: Some(role), ..Default::default() };
+    let change = ProfileChange::default().with_role(Some(role));
     users::update(&cx.state.db, &admin, id, None, change).await.map(|_| ()).map_err(|e| cx.fail(e))
 }

@@ -7,7 +7,8 @@ use crate::models::{post::CardList, post::PostView, AppError, CommentWindow, Pos
 use crate::{
     error::Error,
     models::{
-        post::{parse_comment, COMMENTS_PAGE},
+        list::{ListFilter, PAGE_DEFAULT},
+        post::{CommentBody, COMMENTS_PAGE},
         Category,
     },
     server_fns::ctx::Ctx,
@@ -23,21 +24,19 @@ pub async fn list_posts(
     cursor: Option<String>,
 ) -> Result<CardList, AppError> {
     let cx = Ctx::get()?;
-    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    if let Some(q) = nonempty(q) {
-        let items = posts::search(&cx.state.db, &q, 20).await.map_err(|e| cx.fail(e))?;
-        return Ok(CardList { items: items.into_iter().map(posts::card).collect(), next_cursor: None });
-    }
-    let category = match nonempty(category) {
-        Some(c) => Some(Category::parse(&c).ok_or_else(|| cx.fail(Error::bad_request("Unknown category.")))?),
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+    let category = match category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => Some(Category::parse(c).ok_or_else(|| cx.fail(Error::bad_request("Unknown category.")))?),
         None => None,
     };
-    let filter = posts::ListFilter {
-        category,
-        tags: nonempty(tag).map(|t| t.to_lowercase()).into_iter().collect(),
-        ..Default::default()
-    };
-    posts::list_cards(&cx.state.db, &filter, nonempty(cursor).as_deref(), 20).await.map_err(|e| cx.fail(e))
+    let tags = tag.as_deref().filter(|_| !blank(&tag));
+    let filter = ListFilter::parse(category, tags, None, q.as_deref()).map_err(|e| cx.fail(e.into()))?;
+    if let Some(q) = filter.q() {
+        let items = posts::search(&cx.state.db, q, PAGE_DEFAULT).await.map_err(|e| cx.fail(e))?;
+        return Ok(CardList { items: items.into_iter().map(posts::card).collect(), next_cursor: None });
+    }
+    let cursor = cursor.filter(|c| !c.trim().is_empty());
+    posts::list_cards(&cx.state.db, &filter, cursor.as_deref(), PAGE_DEFAULT).await.map_err(|e| cx.fail(e))
 }
 
 /// One post with its rendered body, stats and its newest comments (or those before
@@ -68,7 +67,7 @@ pub async fn get_post(slug: String, before: Option<String>) -> Result<PostView, 
 pub async fn add_comment(post_id: i64, body: String) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let body = parse_comment(&body).map_err(|e| cx.fail(Error::validation(e)))?;
+    let body = CommentBody::parse(&body).map_err(|e| cx.fail(Error::validation(e)))?;
     comments::add(&cx.state.db, &cx.state.bus, &user, post_id, &body).await.map_err(|e| cx.fail(e))?;
     Ok(())
 }

@@ -25,15 +25,7 @@ pub async fn export_report(
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
     let req = reports::ReportRequest::parse(&kind, &format, from.as_deref(), to.as_deref()).map_err(|e| cx.fail(e))?;
-    // The export runs in its own task (a request timeout must not cut it short). A small one
-    // is waited for, so the page comes back with it; a big one finishes in the background and
-    // the page lists it as running until then (and a `report.ready` notification follows).
-    // Nobody watches the progress here: the receiver is dropped at once, so sends fail fast.
-    let launched = reports::launch(&cx.state.export_context(), &user, req).await.map_err(|e| cx.fail(e))?;
-    let (report, task) = (launched.report, launched.task);
-    match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
-        Ok(Ok(done)) => done.map_err(|e| cx.fail(e)),
-        Ok(Err(e)) => Err(cx.fail(crate::error::Error::from(e))),
-        Err(_) => Ok(report),
-    }
+    // The page comes back with a small export finished; a big one is listed as running.
+    let patience = std::time::Duration::from_secs(5);
+    reports::export_waiting(&cx.state.export_context(), &user, req, patience).await.map_err(|e| cx.fail(e))
 }

@@ -9,7 +9,7 @@ use crate::{
     config::Config,
     db::{self, audit::Entry, Db},
     error::{Error, Result},
-    models::{Billing, Plan, User},
+    models::{Billing, NotificationKind, Plan, User},
 };
 
 /// The plan a Stripe subscription status grants.
@@ -151,7 +151,7 @@ async fn subscription_changed(db: &Db, bus: &Bus, sub: &Value, deleted: bool, ev
         "plan": plan.as_str(), "status": status,
         "current_period_end": period_end.map(|t| t.to_rfc3339()), "url": "/settings"
     });
-    let n = notifications::raise(tx.conn(), user.id, "subscription.updated", &data).await?;
+    let n = notifications::raise(tx.conn(), user.id, NotificationKind::SubscriptionUpdated, &data).await?;
     tx.commit().await?;
     super::tokens::forget_user(user.id);
     notifications::deliver(bus, [n]);
@@ -195,7 +195,7 @@ async fn payment_failed(db: &Db, bus: &Bus, invoice: &Value, event_at: DateTime<
         "currency": str_at(invoice, "/currency"),
         "url": "/settings"
     });
-    let n = notifications::raise(tx.conn(), user.id, "payment.failed", &data).await?;
+    let n = notifications::raise(tx.conn(), user.id, NotificationKind::PaymentFailed, &data).await?;
     tx.commit().await?;
     super::tokens::forget_user(user.id);
     notifications::deliver(bus, [n]);

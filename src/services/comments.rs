@@ -12,8 +12,9 @@ use crate::{
     db::{self, audit::Entry, Db, Tx},
     error::{Error, Result},
     models::{
-        post::{Comment, COMMENTS_PAGE_MAX},
-        CommentPage, CommentWindow, PostStats, User,
+        list::PAGE_MAX,
+        post::{Comment, CommentBody},
+        CommentPage, CommentWindow, NotificationKind, PostStats, User,
     },
 };
 
@@ -40,9 +41,10 @@ async fn audit(
     Ok(())
 }
 
-/// Adds a comment (already validated with `models::post::parse_comment`). The post's author
-/// is notified (`comment.created`) in the same transaction, and viewers of the post hear of it.
-pub async fn add(db: &Db, bus: &Bus, author: &User, post_id: i64, body: &str) -> Result<Comment> {
+/// Adds a comment. The post's author is notified (`comment.created`) in the same transaction,
+/// and viewers of the post hear of it.
+pub async fn add(db: &Db, bus: &Bus, author: &User, post_id: i64, body: &CommentBody) -> Result<Comment> {
+    let body = body.as_str();
     let mut tx = db.begin().await?;
     let post = ensure_visible(tx.conn(), Some(author), post_id).await?;
     let id = db::comments::insert(tx.conn(), post_id, author.id, body, Utc::now()).await?;
@@ -54,7 +56,7 @@ pub async fn add(db: &Db, bus: &Bus, author: &User, post_id: i64, body: &str) ->
             "post_id": post_id, "post_title": post.title, "post_slug": post.slug, "comment_id": id,
             "author_name": author.name, "excerpt": excerpt, "url": format!("/posts/{}#comment-{id}", post.slug),
         });
-        Some(notifications::raise(tx.conn(), post.author_id, "comment.created", &data).await?)
+        Some(notifications::raise(tx.conn(), post.author_id, NotificationKind::CommentCreated, &data).await?)
     } else {
         None
     };
@@ -92,7 +94,7 @@ pub async fn list(
     cursor: Option<&str>,
     limit: i64,
 ) -> Result<CommentPage> {
-    let limit = limit.clamp(1, COMMENTS_PAGE_MAX);
+    let limit = limit.clamp(1, PAGE_MAX);
     let after = cursor.map(decode_cursor).transpose()?.unwrap_or(0);
     let mut conn = db.acquire().await?;
     ensure_visible(conn.conn(), viewer, post_id).await?;
@@ -112,7 +114,7 @@ pub async fn window(
     before: Option<&str>,
     limit: i64,
 ) -> Result<CommentWindow> {
-    let limit = limit.clamp(1, COMMENTS_PAGE_MAX);
+    let limit = limit.clamp(1, PAGE_MAX);
     let before = before.map(decode_cursor).transpose()?.unwrap_or(i64::MAX);
     let mut conn = db.acquire().await?;
     ensure_visible(conn.conn(), viewer, post_id).await?;
@@ -161,7 +163,7 @@ pub async fn set_like(db: &Db, bus: &Bus, user: &User, post_id: i64, liked: bool
             "user_name": user.name, "url": format!("/posts/{}", post.slug),
         });
         let key = format!("post.liked:{post_id}:{}", user.id);
-        raised = notifications::raise_once(tx.conn(), post.author_id, "post.liked", &key, &data).await?;
+        raised = notifications::raise_once(tx.conn(), post.author_id, NotificationKind::PostLiked, &key, &data).await?;
     }
     let stats = stats_on(tx.conn(), post_id, Some(user)).await?;
     tx.commit().await?;

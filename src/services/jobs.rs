@@ -16,31 +16,7 @@ use crate::{
     models::Job,
 };
 
-/// How the queue behaves (from configuration).
-#[derive(Debug, Clone, Copy)]
-pub struct QueueSettings {
-    /// Attempts before a job ends `failed`.
-    pub max_attempts: i64,
-    /// How long a claimed job is a worker's before another may take it over.
-    pub lease: Duration,
-    /// The first retry's delay; each later one doubles, up to `max_backoff`.
-    pub base_backoff: Duration,
-    pub max_backoff: Duration,
-    /// How often an idle worker looks for due jobs (enqueues on this node wake it at once).
-    pub poll: Duration,
-}
-
-impl Default for QueueSettings {
-    fn default() -> Self {
-        QueueSettings {
-            max_attempts: 8,
-            lease: Duration::from_secs(60),
-            base_backoff: Duration::from_secs(2),
-            max_backoff: Duration::from_secs(3600),
-            poll: Duration::from_secs(1),
-        }
-    }
-}
+pub use crate::config::QueueSettings;
 
 /// The delay before retrying after `attempt` failed attempts: base × 2^(attempt−1), capped.
 pub fn backoff(settings: &QueueSettings, attempt: i64) -> Duration {

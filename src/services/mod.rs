@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod billing;
+pub mod cache;
 pub mod comments;
 pub mod events;
 pub mod idempotency;

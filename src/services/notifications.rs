@@ -8,7 +8,7 @@ use super::events::Bus;
 use crate::{
     db::{self, Conn, Db},
     error::{Error, Result},
-    models::{Notification, NotificationPage, User},
+    models::{Notification, NotificationKind, NotificationPage, User},
 };
 
 /// How many missed events a reconnecting client is sent at most.
@@ -16,8 +16,8 @@ pub const REPLAY_LIMIT: i64 = 500;
 
 /// Records a notification for `user_id` (call inside the change's transaction; deliver
 /// the result with [`deliver`] once it has committed).
-pub async fn raise(conn: Conn<'_>, user_id: i64, kind: &str, data: &Value) -> Result<Notification> {
-    Ok(db::notifications::insert(conn, user_id, kind, &data.to_string(), Utc::now()).await?)
+pub async fn raise(conn: Conn<'_>, user_id: i64, kind: NotificationKind, data: &Value) -> Result<Notification> {
+    Ok(db::notifications::insert(conn, user_id, kind.as_str(), &data.to_string(), Utc::now()).await?)
 }
 
 /// Records a notification unless the user still has an unread one with the same
@@ -25,11 +25,11 @@ pub async fn raise(conn: Conn<'_>, user_id: i64, kind: &str, data: &Value) -> Re
 pub async fn raise_once(
     conn: Conn<'_>,
     user_id: i64,
-    kind: &str,
+    kind: NotificationKind,
     dedupe_key: &str,
     data: &Value,
 ) -> Result<Option<Notification>> {
-    Ok(db::notifications::insert_unless_unread(conn, user_id, kind, dedupe_key, &data.to_string(), Utc::now()).await?)
+    Ok(db::notifications::insert_unless_unread(conn, user_id, kind.as_str(), dedupe_key, &data.to_string(), Utc::now()).await?)
 }
 
 /// Publishes committed notifications.
@@ -40,7 +40,7 @@ pub fn deliver(bus: &Bus, raised: impl IntoIterator<Item = Notification>) {
 }
 
 /// Raises and delivers one notification in its own statement (no surrounding change).
-pub async fn notify(db: &Db, bus: &Bus, user_id: i64, kind: &str, data: &Value) -> Result<Notification> {
+pub async fn notify(db: &Db, bus: &Bus, user_id: i64, kind: NotificationKind, data: &Value) -> Result<Notification> {
     let mut conn = db.acquire().await?;
     let n = raise(conn.conn(), user_id, kind, data).await?;
     bus.publish(n.clone());

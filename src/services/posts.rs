@@ -8,7 +8,9 @@ use super::{events::Bus, notifications};
 use crate::{
     db::{self, audit::Entry, posts::NewPost, Db, Tx},
     error::{Error, Result},
-    models::{post::slugify, AppError, Plan, Post, PostContent, User},
+    models::{
+        post::{slugify, ContentPatch},
+        AppError, NotificationKind, Plan, Post, PostContent, User},
 };
 
 /// How many published posts a `free` account may hold at once.
@@ -89,7 +91,7 @@ async fn create_in(db: &Db, publish: Option<&Bus>, author: &User, content: PostC
 /// `hello-2`), one scan moves the counter past every number in use.
 pub(crate) async fn create_draft_in(tx: &mut Tx, author: &User, content: &PostContent) -> Result<Post> {
     use chrono::SubsecRound as _;
-    let base = slugify(&content.title);
+    let base = slugify(content.title());
     // Timestamps as both databases keep them (microseconds), so this answer equals a later read.
     let now = Utc::now().trunc_subsecs(6);
     for _ in 0..3 {
@@ -101,18 +103,18 @@ pub(crate) async fn create_draft_in(tx: &mut Tx, author: &User, content: &PostCo
             db::posts::raise_slug_counter(tx.conn(), &base, highest).await?;
             continue;
         };
-        db::posts::add_tags(tx.conn(), id, &content.tags).await?;
+        db::posts::add_tags(tx.conn(), id, content.tags()).await?;
         audit(tx, author, "post.create", id, json!({ "slug": slug })).await?;
-        let mut tags = content.tags.clone();
+        let mut tags = content.tags().to_vec();
         tags.sort();
         return Ok(Post {
             id,
             author_id: author.id,
             author_name: author.name.clone(),
-            title: content.title.clone(),
+            title: content.title().to_string(),
             slug,
-            body: content.body.clone(),
-            category: content.category,
+            body: content.body().to_string(),
+            category: content.category(),
             tags,
             published: false,
             published_at: None,
@@ -131,7 +133,7 @@ pub async fn update(db: &Db, actor: &User, id: i64, expected_version: i64, conte
     if !db::posts::update_content(tx.conn(), id, expected_version, &content, Utc::now()).await? {
         return Err(stale(&current));
     }
-    db::posts::set_tags(tx.conn(), id, &content.tags).await?;
+    db::posts::set_tags(tx.conn(), id, content.tags()).await?;
     audit(&mut tx, actor, "post.update", id, json!({ "version": expected_version + 1 })).await?;
     let post = load(&mut tx, id).await?;
     tx.commit().await?;
@@ -150,6 +152,16 @@ fn stale(current: &Post) -> Error {
     ))
 }
 
+/// What an edit does to a post's content.
+#[derive(Debug, Clone)]
+pub enum ContentChange {
+    Keep,
+    /// A whole replacement (PUT).
+    Whole(PostContent),
+    /// Some fields (PATCH), merged with the post as it is inside the edit's transaction.
+    Patch(ContentPatch),
+}
+
 /// An API edit: new content and/or a publication change, applied together in one
 /// transaction if the post is still at `expected_version` (`None`: whatever it is now).
 pub async fn edit(
@@ -158,7 +170,7 @@ pub async fn edit(
     actor: &User,
     id: i64,
     expected_version: Option<i64>,
-    content: Option<PostContent>,
+    change: ContentChange,
     published: Option<bool>,
 ) -> Result<Post> {
     let mut tx = db.begin().await?;
@@ -167,6 +179,12 @@ pub async fn edit(
     if expected != current.version {
         return Err(stale(&current));
     }
+    let content = match change {
+        ContentChange::Keep => None,
+        ContentChange::Whole(c) => Some(c),
+        ContentChange::Patch(p) if p.is_empty() => None,
+        ContentChange::Patch(p) => Some(p.apply(&current)),
+    };
     // Every write below is guarded by the version it expects, so two concurrent edits with
     // the same If-Match cannot both win: the second finds the version moved and is stale.
     let mut changed = false;
@@ -177,7 +195,7 @@ pub async fn edit(
             return Err(stale(&current));
         }
         version += 1;
-        db::posts::set_tags(tx.conn(), id, &content.tags).await?;
+        db::posts::set_tags(tx.conn(), id, content.tags()).await?;
         audit(&mut tx, actor, "post.update", id, json!({ "version": version })).await?;
         changed = true;
     }
@@ -227,7 +245,7 @@ async fn publish_in(tx: &mut Tx, actor: &User, post: &Post) -> Result<crate::mod
     }
     audit(tx, actor, "post.publish", post.id, json!({})).await?;
     let data = json!({ "post_id": post.id, "post_title": post.title, "post_slug": post.slug, "url": format!("/posts/{}", post.slug) });
-    notifications::raise(tx.conn(), post.author_id, "post.published", &data).await
+    notifications::raise(tx.conn(), post.author_id, NotificationKind::PostPublished, &data).await
 }
 
 /// Publishes a post. A `free` author may hold at most [`FREE_PUBLISHED_LIMIT`] published posts.
@@ -372,7 +390,7 @@ pub async fn list_published(
     limit: i64,
 ) -> Result<crate::models::post::PostList> {
     let limit = limit.clamp(1, 100);
-    let drafts = filter.drafts_of.is_some();
+    let drafts = filter.draft_author().is_some();
     let after = cursor.map(|c| decode_cursor(c, drafts)).transpose()?;
     let mut conn = db.acquire().await?;
     // One extra row tells whether another page exists.
@@ -392,7 +410,7 @@ pub async fn list_cards(
     limit: i64,
 ) -> Result<crate::models::post::CardList> {
     let limit = limit.clamp(1, 100);
-    let drafts = filter.drafts_of.is_some();
+    let drafts = filter.draft_author().is_some();
     let after = cursor.map(|c| decode_cursor(c, drafts)).transpose()?;
     let mut conn = db.acquire().await?;
     let mut rows = db::posts::list_cards(conn.conn(), filter, after, limit + 1).await?;

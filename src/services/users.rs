@@ -11,11 +11,11 @@ use crate::{
     db::{
         self,
         audit::Entry,
-        users::{ProfileChange, UserSort},
+        users::UserSort,
         Db,
     },
     error::{Error, Result},
-    models::{AppError, Plan, Role, User},
+    models::{validation::ProfileChange, AppError, Plan, Role, User},
 };
 
 /// What an admin asked the user list for (already range-checked by the caller).
@@ -90,13 +90,13 @@ pub async fn update(
     change: ProfileChange,
 ) -> Result<User> {
     require_self_or_admin(actor, id)?;
-    if (change.role.is_some() || change.plan.is_some()) && !actor.is_admin() {
+    if (change.role().is_some() || change.plan().is_some()) && !actor.is_admin() {
         return Err(Error::forbidden("Only administrators may change a role or a plan."));
     }
     let mut tx = db.begin().await?;
     let current =
         db::users::find_by_id(tx.conn(), id).await?.ok_or_else(|| Error::not_found("No such user."))?.into_user();
-    if current.is_admin() && change.role.is_some_and(|r| r != Role::Admin) {
+    if current.is_admin() && change.role().is_some_and(|r| r != Role::Admin) {
         keep_an_admin(&mut tx).await?;
     }
     if expected_version.is_some_and(|v| v != current.version) {
@@ -115,18 +115,18 @@ pub async fn update(
     .ok_or_else(|| Error::App(AppError::conflict("This account changed at the same moment; try again.")))?;
     let mut fields = Vec::new();
     for (name, set) in [
-        ("name", change.name.is_some()),
-        ("avatar_url", change.avatar_url.is_some()),
-        ("github_repo", change.github_repo.is_some()),
-        ("role", change.role.is_some()),
-        ("plan", change.plan.is_some()),
+        ("name", change.name().is_some()),
+        ("avatar_url", change.avatar_url().is_some()),
+        ("github_repo", change.github_repo().is_some()),
+        ("role", change.role().is_some()),
+        ("plan", change.plan().is_some()),
     ] {
         if set {
             fields.push(name);
         }
     }
     let detail =
-        json!({ "fields": fields, "role": change.role.map(Role::as_str), "plan": change.plan.map(Plan::as_str) });
+        json!({ "fields": fields, "role": change.role().map(Role::as_str), "plan": change.plan().map(Plan::as_str) });
     audit(&mut tx, actor, "user.update", id, &detail).await?;
     tx.commit().await?;
     crate::services::tokens::forget_user(id);
@@ -207,7 +207,7 @@ pub async fn create(
     let user = crate::services::accounts::register(db, account, role).await?;
     match plan {
         Some(p) if p != user.plan => {
-            let change = ProfileChange { plan: Some(p), ..Default::default() };
+            let change = ProfileChange::default().with_plan(Some(p));
             update(db, actor, user.id, None, change).await
         }
         _ => Ok(user),

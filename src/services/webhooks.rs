@@ -17,7 +17,7 @@ use super::{
 use crate::{
     db::{self, Db},
     error::{Error, Result},
-    models::{post::PostContent, Job},
+    models::{post::PostContent, DeliveryStatus, Job, NotificationKind},
 };
 
 type HmacSha256 = Hmac<Sha256>;
@@ -174,7 +174,7 @@ async fn store(
         jobs::enqueue(tx.conn(), queue.settings(), PROCESS_WEBHOOK, &json!({ "event_id": event_id })).await?;
         Ingested::Queued { event_id }
     } else {
-        let status = if kind == "ping" { "processed" } else { "ignored" };
+        let status = if kind == "ping" { DeliveryStatus::Processed } else { DeliveryStatus::Ignored };
         db::webhooks::set_outcome(tx.conn(), event_id, status, None, Utc::now()).await?;
         Ingested::Recorded { event_id }
     };
@@ -193,7 +193,7 @@ pub async fn retry(db: &Db, queue: &Queue, event_id: i64) -> Result<()> {
     let mut tx = db.begin().await?;
     let event =
         db::webhooks::find(tx.conn(), event_id).await?.ok_or_else(|| Error::not_found("No such webhook event."))?;
-    if event.status != "failed" {
+    if event.status != DeliveryStatus::Failed {
         return Err(Error::App(crate::models::AppError::conflict("Only a failed webhook event can be retried.")));
     }
     db::webhooks::reset(tx.conn(), event_id).await?;
@@ -244,9 +244,9 @@ pub async fn process(db: &Db, bus: &Bus, event_id: i64, last_attempt: bool) -> s
         other => Err(format!("unknown source `{other}`")),
     };
     let (status, error) = match &result {
-        Ok(true) => ("processed", None),
-        Ok(false) => ("ignored", None),
-        Err(e) => (if last_attempt { "failed" } else { "pending" }, Some(e.as_str())),
+        Ok(true) => (DeliveryStatus::Processed, None),
+        Ok(false) => (DeliveryStatus::Ignored, None),
+        Err(e) => (if last_attempt { DeliveryStatus::Failed } else { DeliveryStatus::Pending }, Some(e.as_str())),
     };
     let recorded = async {
         let mut conn = db.acquire().await?;
@@ -304,7 +304,7 @@ async fn apply_github_event(db: &Db, bus: &Bus, kind: &str, payload: &Value) -> 
         db::webhooks::set_release_post(tx.conn(), repo_id, release_id, post.id).await?;
         let data = json!({ "post_id": post.id, "post_title": post.title, "repo": repo,
                            "url": format!("/dashboard/posts/{}/edit", post.id) });
-        let n = super::notifications::raise(tx.conn(), user.id, "post.drafted", &data).await?;
+        let n = super::notifications::raise(tx.conn(), user.id, NotificationKind::PostDrafted, &data).await?;
         tx.commit().await?;
         Ok::<_, Error>(Some(n))
     }

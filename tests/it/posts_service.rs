@@ -152,7 +152,7 @@ on_both_databases!(
 
 mod engagement {
     use super::*;
-    use quire::{models::post::parse_comment, services::comments};
+    use quire::{models::post::CommentBody, services::comments};
 
     async fn comments_and_likes_follow_the_rules(app: TestApp) {
         let author = user(&app, "h@example.com", Role::User).await;
@@ -161,7 +161,7 @@ mod engagement {
         let post = posts::create(app.db(), &author, content("Talk", "Body", "")).await.unwrap();
 
         // Nobody but the author sees (or comments on) a draft.
-        let body = parse_comment("  First!  ").unwrap();
+        let body = CommentBody::parse("  First!  ").unwrap();
         assert_eq!(
             comments::add(app.db(), app.bus(), &reader, post.id, &body).await.unwrap_err().code(),
             ErrorCode::NotFound
@@ -169,7 +169,7 @@ mod engagement {
         posts::publish(app.db(), app.bus(), &author, post.id).await.unwrap();
         let c = comments::add(app.db(), app.bus(), &reader, post.id, &body).await.unwrap();
         assert_eq!(c.body, "First!");
-        assert!(parse_comment("").is_err() && parse_comment(&"x".repeat(5001)).is_err());
+        assert!(CommentBody::parse("").is_err() && CommentBody::parse(&"x".repeat(5001)).is_err());
 
         // Likes are idempotent and counted.
         comments::set_like(app.db(), app.bus(), &reader, post.id, true).await.unwrap();

@@ -11,12 +11,13 @@ use crate::{
     error::Error,
     middleware::auth::Caller,
     models::{
-        post::{parse_comment, COMMENTS_PAGE},
+        list::{page_size, ListFilter, PAGE_DEFAULT, PAGE_MAX},
+        post::{CommentBody, COMMENTS_PAGE},
         Category, Comment, Post, PostContent, User,
     },
     services::{
         comments,
-        posts::{self, ListFilter},
+        posts,
         users::{self, UserQuery},
     },
     state::AppState,
@@ -48,6 +49,17 @@ fn gql(e: Error) -> async_graphql::Error {
             ext.set("errors", async_graphql::Value::List(fields));
         }
     })
+}
+
+/// An input rule's refusal (from `models`), as a GraphQL error.
+fn app(e: crate::models::AppError) -> async_graphql::Error {
+    gql(Error::App(e))
+}
+
+/// What a page of `size` (or `default`) items weighs in the complexity limit: as many as the
+/// page may hold, so an out-of-range size (refused later) still counts as the largest page.
+fn page_weight(size: Option<i64>, default: i64) -> usize {
+    usize::try_from(size.unwrap_or(default).clamp(1, PAGE_MAX)).unwrap_or(1)
 }
 
 fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
@@ -109,29 +121,22 @@ impl Query {
     }
 
     /// Published posts, newest first (cursor pages).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    #[graphql(complexity = "page_weight(first.map(i64::from), PAGE_DEFAULT) * child_complexity + 1")]
     async fn posts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(validator(minimum = 1, maximum = 100))] first: Option<i32>,
+        first: Option<i32>,
         after: Option<String>,
         category: Option<Category>,
         tags: Option<Vec<String>>,
         author: Option<i64>,
         q: Option<String>,
     ) -> async_graphql::Result<PostConnection> {
-        let tags: Vec<String> = tags.unwrap_or_default().into_iter().map(|t| t.trim().to_lowercase()).collect();
-        if tags.len() > 10 || tags.iter().any(|t| t.is_empty() || t.chars().count() > 32) {
-            return Err(gql(Error::bad_request("Filter by at most 10 tags of 1 to 32 characters.")));
-        }
-        let q = q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            return Err(gql(Error::bad_request("`q` may be at most 200 characters.")));
-        }
-        let filter = ListFilter { category, tags, author_id: author, q, drafts_of: None };
-        let list = posts::list_published(&state(ctx).db, &filter, after.as_deref(), first.unwrap_or(20) as i64)
-            .await
-            .map_err(gql)?;
+        let limit = page_size("first", first.map(i64::from), PAGE_DEFAULT).map_err(app)?;
+        let tags = tags.unwrap_or_default();
+        let filter =
+            ListFilter::parse(category, tags.iter().map(String::as_str), author, q.as_deref()).map_err(app)?;
+        let list = posts::list_published(&state(ctx).db, &filter, after.as_deref(), limit).await.map_err(gql)?;
         let has_more = list.next_cursor.is_some();
         Ok(PostConnection { items: list.items, next_cursor: list.next_cursor, has_more })
     }
@@ -158,18 +163,18 @@ impl Query {
     }
 
     /// Users (admins only), newest first.
-    #[graphql(complexity = "limit.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    #[graphql(complexity = "page_weight(limit, PAGE_DEFAULT) * child_complexity + 1")]
     async fn users(
         &self,
         ctx: &Context<'_>,
         #[graphql(validator(minimum = 1))] page: Option<i64>,
-        #[graphql(validator(minimum = 1, maximum = 100))] limit: Option<i64>,
+        limit: Option<i64>,
         search: Option<String>,
     ) -> async_graphql::Result<UserConnection> {
         let c = signed_in(ctx)?;
         let q = UserQuery {
             page: page.unwrap_or(1),
-            limit: limit.unwrap_or(20),
+            limit: page_size("limit", limit, PAGE_DEFAULT).map_err(app)?,
             search: search.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             sort: crate::db::users::UserSort::CreatedAt,
             descending: true,
@@ -185,15 +190,15 @@ impl Query {
     }
 
     /// A post's comments, oldest first (cursor pages of `first`, 1–100, default 50).
-    #[graphql(complexity = "first.unwrap_or(50).clamp(1, 100) as usize * child_complexity + 1")]
+    #[graphql(complexity = "page_weight(first.map(i64::from), COMMENTS_PAGE) * child_complexity + 1")]
     async fn comments(
         &self,
         ctx: &Context<'_>,
         post_id: i64,
-        #[graphql(validator(minimum = 1, maximum = 100))] first: Option<i32>,
+        first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CommentConnection> {
-        let limit = first.map(i64::from).unwrap_or(COMMENTS_PAGE);
+        let limit = page_size("first", first.map(i64::from), COMMENTS_PAGE).map_err(app)?;
         let after = after.as_deref().filter(|a| !a.is_empty());
         let page =
             comments::list(&state(ctx).db, caller(ctx).map(|c| &c.user), post_id, after, limit).await.map_err(gql)?;
@@ -234,7 +239,7 @@ impl Mutation {
     /// Comments on a post.
     async fn create_comment(&self, ctx: &Context<'_>, post_id: i64, body: String) -> async_graphql::Result<Comment> {
         let c = writer(ctx)?;
-        let body = parse_comment(&body).map_err(|e| gql(Error::validation(e)))?;
+        let body = CommentBody::parse(&body).map_err(|e| gql(Error::validation(e)))?;
         let st = state(ctx);
         let comment = comments::add(&st.db, &st.bus, &c.user, post_id, &body).await.map_err(gql)?;
         st.cache.invalidate();

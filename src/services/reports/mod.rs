@@ -23,7 +23,7 @@ use super::{events::Bus, notifications};
 use crate::{
     db::{self, reports::ReportRow, Db},
     error::{Error, Result},
-    models::{AppError, ErrorCode, FieldError, ReportFormat, ReportInfo, ReportKind, User},
+    models::{AppError, ErrorCode, FieldError, NotificationKind, ReportFormat, ReportInfo, ReportKind, ReportStatus, User},
 };
 
 /// A validated export request.
@@ -87,7 +87,7 @@ impl ReportRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Progress {
     /// `started`, `processing`, `complete` or `error`.
-    pub status: &'static str,
+    pub status: ReportStatus,
     /// 0–100.
     pub progress: u8,
     pub rows: i64,
@@ -109,7 +109,7 @@ fn info(row: &ReportRow) -> ReportInfo {
         id: row.id.clone(),
         kind,
         format,
-        status: row.status.clone(),
+        status: ReportStatus::parse(&row.status).unwrap_or(ReportStatus::Error),
         row_count: row.row_count,
         byte_size: row.byte_size,
         error: row.error.clone(),
@@ -223,6 +223,23 @@ pub async fn launch(cx: &ExportContext<'_>, user: &User, req: ReportRequest) -> 
     Ok(Launched { report, progress, task })
 }
 
+/// Starts an export nobody watches (a form without a progress stream) and waits up to
+/// `patience` for it: a small one comes back finished, a big one comes back `running` and
+/// finishes in the background (a `report.ready` notification follows).
+pub async fn export_waiting(
+    cx: &ExportContext<'_>,
+    user: &User,
+    req: ReportRequest,
+    patience: std::time::Duration,
+) -> Result<ReportInfo> {
+    // The receiver is dropped at once, so progress sends fail fast.
+    let Launched { report, task, .. } = launch(cx, user, req).await?;
+    match tokio::time::timeout(patience, task).await {
+        Ok(joined) => joined?,
+        Err(_) => Ok(report),
+    }
+}
+
 /// Checks the request against the caller and records the report as `running`.
 async fn start(db: &Db, user: &User, req: &ReportRequest) -> Result<ReportInfo> {
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -247,25 +264,25 @@ async fn generate(
         // Progress updates may be dropped if the reader is slow; the final one is awaited below.
         let _ = progress.try_send(p);
     };
-    send(Progress { status: "started", progress: 0, rows: 0, total: 0, report: None, error: None });
+    send(Progress { status: ReportStatus::Started, progress: 0, rows: 0, total: 0, report: None, error: None });
     let result = writer::write_file(db, dir, user, report, req, &send).await;
     let mut conn = db.acquire().await?;
     let now = Utc::now();
     match result {
         Ok((rows, bytes)) => {
-            db::reports::finish(conn.conn(), &report.id, "complete", rows, bytes, None, now).await?;
+            db::reports::finish(conn.conn(), &report.id, ReportStatus::Complete, rows, bytes, None, now).await?;
             let row = db::reports::find(conn.conn(), &report.id)
                 .await?
                 .ok_or_else(|| Error::internal_msg("report vanished"))?;
             let done = info(&row);
             let data = json!({ "report_id": done.id, "kind": done.kind.as_str(), "format": done.format.as_str(),
                                "rows": rows, "url": done.download_url });
-            let n = notifications::raise(conn.conn(), user.id, "report.ready", &data).await?;
+            let n = notifications::raise(conn.conn(), user.id, NotificationKind::ReportReady, &data).await?;
             drop(conn);
             notifications::deliver(bus, [n]);
             let _ = progress
                 .send(Progress {
-                    status: "complete",
+                    status: ReportStatus::Complete,
                     progress: 100,
                     rows,
                     total: rows,
@@ -277,11 +294,11 @@ async fn generate(
         }
         Err(e) => {
             let message = e.public().message;
-            db::reports::finish(conn.conn(), &report.id, "error", 0, 0, Some(&message), now).await?;
+            db::reports::finish(conn.conn(), &report.id, ReportStatus::Error, 0, 0, Some(&message), now).await?;
             let _ = tokio::fs::remove_file(path_of(dir, &report.id, report.format)).await;
             let _ = progress
                 .send(Progress {
-                    status: "error",
+                    status: ReportStatus::Error,
                     progress: 100,
                     rows: 0,
                     total: 0,
@@ -311,7 +328,7 @@ pub async fn open(db: &Db, dir: &Path, user: &User, id: &str) -> Result<(ReportI
         return Err(Error::not_found("No such report."));
     }
     let report = info(&row);
-    if report.status != "complete" {
+    if report.status != ReportStatus::Complete {
         return Err(Error::App(crate::models::AppError::conflict("This report is not complete.")));
     }
     let path = path_of(dir, &report.id, report.format);

@@ -14,7 +14,7 @@ use super::{path_of, Progress, ReportRequest};
 use crate::{
     db::{self, Db},
     error::{Error, Result},
-    models::{ReportFormat, ReportInfo, ReportKind, User},
+    models::{ReportFormat, ReportInfo, ReportKind, ReportStatus, User},
 };
 
 /// Rows read per query: memory holds one page at a time.
@@ -146,7 +146,7 @@ impl<'a, F: Fn(Progress)> RowSink<'a, F> {
         if percent > self.last_percent {
             self.last_percent = percent;
             (self.send)(Progress {
-                status: "processing",
+                status: ReportStatus::Processing,
                 progress: percent,
                 rows: self.rows,
                 total: self.total,

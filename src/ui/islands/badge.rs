@@ -2,24 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::{server_fns::account::unread_count, ui::browser::use_event_stream};
-
-/// The kinds of notification the event stream carries.
-pub const NOTIFICATION_KINDS: &[&str] = &[
-    "comment.created",
-    "post.liked",
-    "post.published",
-    "subscription.updated",
-    "report.ready",
-    "payment.failed",
-    "post.drafted",
-];
+use crate::{models::NotificationKind, server_fns::account::unread_count, ui::browser::use_event_stream};
 
 /// `initial`: the count when the page was rendered. Each notification re-reads it.
 #[island]
 pub fn UnreadBadge(initial: i64) -> impl IntoView {
     let count = RwSignal::new(initial);
-    use_event_stream("/api/v1/events".to_string(), NOTIFICATION_KINDS, move |_, _| {
+    use_event_stream("/api/v1/events".to_string(), NotificationKind::NAMES, move |_, _| {
         leptos::task::spawn_local(async move {
             if let Ok(n) = unread_count().await {
                 count.set(n);

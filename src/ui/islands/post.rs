@@ -4,13 +4,16 @@
 use leptos::prelude::*;
 
 use crate::{
-    models::{time, AppError, CommentWindow, PostStats},
+    models::{time, AppError, CommentWindow, NotificationKind, PostStats},
     server_fns::posts::{post_comments, AddComment, DeleteComment, SetLike},
     ui::{
         browser::use_event_stream,
         components::forms::{FieldError, FormError},
     },
 };
+
+/// The post stream's event that means "comments changed".
+const COMMENT_EVENTS: &[&str] = &[NotificationKind::CommentCreated.as_str()];
 
 /// Like or unlike (`stats` as rendered); the count follows each click without a reload.
 #[island]
@@ -68,7 +71,7 @@ pub fn Comments(
             }
         }
     });
-    use_event_stream(format!("/api/v1/posts/{post_id}/events"), &["comment.created"], move |_, _| refresh());
+    use_event_stream(format!("/api/v1/posts/{post_id}/events"), COMMENT_EVENTS, move |_, _| refresh());
     let comment_error = Signal::derive(move || add.value().get().and_then(Result::<(), AppError>::err));
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::<(), AppError>::err));
     let viewing_older = before.is_some();

@@ -3,7 +3,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
-    models::{time, AppError, ReportInfo},
+    models::{time, AppError, ReportInfo, ReportStatus},
     server_fns::reports::{my_reports, ExportReport},
     ui::{
         browser::{navigate, post_event_stream},
@@ -146,8 +146,8 @@ pub fn Exporter(is_admin: bool, reports: Vec<ReportInfo>) -> impl IntoView {
                                     <td>{time::minute(&r.created_at)}</td>
                                     <td>{r.kind.as_str()} " · " {r.format.as_str()}</td>
                                     <td>{r.row_count}</td>
-                                    <td>{r.status.clone()}</td>
-                                    <td>{(r.status == "complete").then(|| view! { <a href=r.download_url.clone() download=r.file_name.clone()>"Download"</a> })}</td>
+                                    <td>{r.status.as_str()}</td>
+                                    <td>{(r.status == ReportStatus::Complete).then(|| view! { <a href=r.download_url.clone() download=r.file_name.clone()>"Download"</a> })}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    models::{time, AdminOverview, Role},
+    models::{time, AdminOverview, DeliveryStatus, JobStatus, Role},
     server_fns::admin::{admin_data, RetryJob, RetryWebhook, SetRole},
     ui::components::{forms::FormError, guard::RequireUser},
 };
@@ -81,14 +81,14 @@ fn Overview(
                 <thead><tr><th>"Received"</th><th>"Source"</th><th>"Event"</th><th>"Status"</th><th>"Attempts"</th><th>"Last error"</th><th></th></tr></thead>
                 <tbody>
                     {webhook_events.into_iter().map(|e| view! {
-                        <tr data-status=e.status.clone()>
+                        <tr data-status=e.status.as_str()>
                             <td>{when(e.received_at)}</td>
                             <td>{e.source.clone()}</td>
                             <td><code>{e.kind.clone()}</code> <span class="muted">" " {e.external_id.clone()}</span></td>
-                            <td><span class=format!("status status-{}", e.status)>{e.status.clone()}</span></td>
+                            <td><span class=format!("status status-{}", e.status)>{e.status.as_str()}</span></td>
                             <td>{e.attempts}</td>
                             <td class="error-cell">{e.last_error.clone().unwrap_or_default()}</td>
-                            <td>{(e.status == "failed").then(|| view! {
+                            <td>{(e.status == DeliveryStatus::Failed).then(|| view! {
                                 <ActionForm action=retry_webhook attr:class="inline-form">
                                     <input type="hidden" name="id" value=e.id/>
                                     <button type="submit" class="link-button">"Retry"</button>
@@ -107,14 +107,14 @@ fn Overview(
                 <thead><tr><th>"Id"</th><th>"Kind"</th><th>"Status"</th><th>"Attempts"</th><th>"Next run"</th><th>"Last error"</th><th></th></tr></thead>
                 <tbody>
                     {jobs.into_iter().map(|j| view! {
-                        <tr data-status=j.status.clone()>
+                        <tr data-status=j.status.as_str()>
                             <td>{j.id}</td>
                             <td><code>{j.kind.clone()}</code></td>
-                            <td><span class=format!("status status-{}", j.status)>{j.status.clone()}</span></td>
+                            <td><span class=format!("status status-{}", j.status)>{j.status.as_str()}</span></td>
                             <td>{j.attempts} " / " {j.max_attempts}</td>
                             <td>{when(j.run_at)}</td>
                             <td class="error-cell">{j.last_error.clone().unwrap_or_default()}</td>
-                            <td>{(j.status == "failed").then(|| view! {
+                            <td>{(j.status == JobStatus::Failed).then(|| view! {
                                 <ActionForm action=retry_job attr:class="inline-form">
                                     <input type="hidden" name="id" value=j.id/>
                                     <button type="submit" class="link-button">"Retry"</button>

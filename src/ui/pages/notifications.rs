@@ -42,7 +42,7 @@ fn Notifications() -> impl IntoView {
                                     let when = time::minute(&n.created_at);
                                     let summary = n.summary();
                                     view! {
-                                        <li class="notification" class:unread=unread data-kind=n.kind.clone()>
+                                        <li class="notification" class:unread=unread data-kind=n.kind.as_str()>
                                             {match n.link() {
                                                 Some(href) => view! { <a href=href>{summary}</a> }.into_any(),
                                                 None => view! { <span>{summary}</span> }.into_any(),
