@@ -62,6 +62,13 @@ impl Error {
     }
 }
 
+/// An input rule's refusal: each failing field (422).
+impl From<Vec<FieldError>> for Error {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Error::validation(errors)
+    }
+}
+
 impl From<AppError> for Error {
     fn from(e: AppError) -> Self {
         Error::App(e)

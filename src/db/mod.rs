@@ -13,6 +13,7 @@ pub mod comments;
 pub mod idempotency;
 pub mod jobs;
 pub mod notifications;
+pub mod notify;
 pub mod posts;
 pub mod reports;
 pub mod seed;

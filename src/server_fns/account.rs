@@ -19,8 +19,8 @@ pub async fn update_profile(name: String, github_repo: String) -> Result<(), App
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
     let change =
-        ProfileChange::parse(Some(&name), None, Some(&github_repo)).map_err(|e| cx.fail(Error::validation(e)))?;
-    users::update(&cx.state.db, &user, user.id, None, change).await.map_err(|e| cx.fail(e))?;
+        cx.check(ProfileChange::parse(Some(&name), None, Some(&github_repo)))?;
+    cx.call(users::update(&cx.state.db, &user, user.id, None, change)).await?;
     Ok(())
 }
 
@@ -37,10 +37,9 @@ pub async fn change_password(
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
     cx.limit_auth_attempt().await?;
-    let change = validation::PasswordChange::parse(&current_password, &new_password, &confirm_password)
-        .map_err(|e| cx.fail(Error::validation(e)))?;
-    let epoch = accounts::change_password(&cx.state.db, &user, change).await.map_err(|e| cx.fail(e))?;
-    renew(cx.session()?, epoch).await.map_err(|e| cx.fail(e))?;
+    let change = cx.check(validation::PasswordChange::parse(&current_password, &new_password, &confirm_password))?;
+    let epoch = cx.call(accounts::change_password(&cx.state.db, &user, change)).await?;
+    cx.call(renew(cx.session()?, epoch)).await?;
     Ok(())
 }
 
@@ -48,7 +47,7 @@ pub async fn change_password(
 pub async fn my_billing() -> Result<Billing, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    billing::billing(&cx.state.db, &cx.state.config, &user).await.map_err(|e| cx.fail(e))
+    cx.call(billing::billing(&cx.state.db, &cx.state.config, &user)).await
 }
 
 /// The unread count and the newest notifications (`limit` 1–200).
@@ -56,7 +55,7 @@ pub async fn my_billing() -> Result<Billing, AppError> {
 pub async fn my_notifications(limit: i64) -> Result<NotificationPage, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    notifications::page(&cx.state.db, &user, limit).await.map_err(|e| cx.fail(e))
+    cx.call(notifications::page(&cx.state.db, &user, limit)).await
 }
 
 /// The unread count for the header (0 when signed out). Every page renders it, so it reads
@@ -65,7 +64,7 @@ pub async fn my_notifications(limit: i64) -> Result<NotificationPage, AppError> 
 pub async fn unread_count() -> Result<i64, AppError> {
     let cx = Ctx::get()?;
     match cx.user_id().await? {
-        Some(user_id) => notifications::unread(&cx.state.db, user_id).await.map_err(|e| cx.fail(e)),
+        Some(user_id) => cx.call(notifications::unread(&cx.state.db, user_id)).await,
         None => Ok(0),
     }
 }
@@ -75,5 +74,5 @@ pub async fn unread_count() -> Result<i64, AppError> {
 pub async fn mark_read(id: Option<i64>) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    notifications::mark_read(&cx.state.db, &user, id).await.map(|_| ()).map_err(|e| cx.fail(e))
+    cx.call(notifications::mark_read(&cx.state.db, &user, id)).await.map(|_| ())
 }

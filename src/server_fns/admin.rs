@@ -17,7 +17,7 @@ pub async fn admin_data(search: String) -> Result<AdminOverview, AppError> {
     let cx = Ctx::get()?;
     let actor = cx.signed_in().await?;
     let search = search.trim();
-    admin::overview(&cx.state.db, &actor, (!search.is_empty()).then_some(search)).await.map_err(|e| cx.fail(e))
+    cx.call(admin::overview(&cx.state.db, &actor, (!search.is_empty()).then_some(search))).await
 }
 
 /// Puts a failed job back in the queue.
@@ -25,7 +25,7 @@ pub async fn admin_data(search: String) -> Result<AdminOverview, AppError> {
 pub async fn retry_job(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let actor = cx.signed_in().await?;
-    admin::retry_job(&cx.state.db, &cx.state.queue, &actor, id).await.map_err(|e| cx.fail(e))
+    cx.call(admin::retry_job(&cx.state.db, &cx.state.queue, &actor, id)).await
 }
 
 /// Processes a failed webhook delivery again.
@@ -33,7 +33,7 @@ pub async fn retry_job(id: i64) -> Result<(), AppError> {
 pub async fn retry_webhook(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let actor = cx.signed_in().await?;
-    admin::retry_webhook(&cx.state.db, &cx.state.queue, &actor, id).await.map_err(|e| cx.fail(e))
+    cx.call(admin::retry_webhook(&cx.state.db, &cx.state.queue, &actor, id)).await
 }
 
 /// Changes a user's role.
@@ -43,5 +43,5 @@ pub async fn set_role(id: i64, role: String) -> Result<(), AppError> {
     let admin = cx.signed_in().await?;
     let role = Role::parse(role.trim()).ok_or_else(|| cx.fail(Error::field("role", "Choose user or admin.")))?;
     let change = ProfileChange::default().with_role(Some(role));
-    users::update(&cx.state.db, &admin, id, None, change).await.map(|_| ()).map_err(|e| cx.fail(e))
+    cx.call(users::update(&cx.state.db, &admin, id, None, change)).await.map(|_| ())
 }

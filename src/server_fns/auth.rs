@@ -26,9 +26,9 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     cx.limit_auth_attempt().await?;
-    let creds = Credentials::parse(&email, &password).map_err(|e| cx.fail(Error::validation(e)))?;
-    let user = accounts::authenticate(&cx.state.db, creds).await.map_err(|e| cx.fail(e))?;
-    sign_in(&cx.state.db, cx.session()?, user.id).await.map_err(|e| cx.fail(e))?;
+    let creds = cx.check(Credentials::parse(&email, &password))?;
+    let user = cx.call(accounts::authenticate(&cx.state.db, creds)).await?;
+    cx.call(sign_in(&cx.state.db, cx.session()?, user.id)).await?;
     cx.redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -38,9 +38,9 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 pub async fn register(email: String, name: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     cx.limit_auth_attempt().await?;
-    let account = NewAccount::parse(&email, &name, &password).map_err(|e| cx.fail(Error::validation(e)))?;
-    let user = accounts::register(&cx.state.db, account, Role::User).await.map_err(|e| cx.fail(e))?;
-    sign_in(&cx.state.db, cx.session()?, user.id).await.map_err(|e| cx.fail(e))?;
+    let account = cx.check(NewAccount::parse(&email, &name, &password))?;
+    let user = cx.call(accounts::register(&cx.state.db, account, Role::User)).await?;
+    cx.call(sign_in(&cx.state.db, cx.session()?, user.id)).await?;
     cx.redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -49,7 +49,7 @@ pub async fn register(email: String, name: String, password: String, next: Optio
 #[server(prefix = "/fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let cx = Ctx::get()?;
-    sign_out(cx.session()?).await.map_err(|e| cx.fail(e))?;
+    cx.call(sign_out(cx.session()?)).await?;
     cx.redirect("/");
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! its start, into a [`Ctx`]: after an `.await` the reactive owner may be gone (a
 //! resource's page re-rendered, say), so nothing reads context later.
 
+use std::future::Future;
+
 use axum::http::{header, request::Parts, HeaderName, HeaderValue, StatusCode};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
@@ -87,6 +89,16 @@ impl Ctx {
     /// The signed-in user, or UNAUTHORIZED.
     pub async fn signed_in(&self) -> Result<User, AppError> {
         self.user().await?.ok_or_else(|| self.fail(Error::unauthorized("Sign in first.")))
+    }
+
+    /// Awaits a service call, its error mapped for the browser (see [`Ctx::fail`]).
+    pub async fn call<T, E: Into<Error>>(&self, call: impl Future<Output = Result<T, E>>) -> Result<T, AppError> {
+        call.await.map_err(|e| self.fail(e))
+    }
+
+    /// An input rule's verdict, its refusal mapped for the browser (see [`Ctx::fail`]).
+    pub fn check<T, E: Into<Error>>(&self, verdict: Result<T, E>) -> Result<T, AppError> {
+        verdict.map_err(|e| self.fail(e))
     }
 
     /// Maps a service error for the browser. A fetch from the hydrated app gets the error's

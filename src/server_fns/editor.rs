@@ -11,7 +11,7 @@ use crate::{error::Error, models::PostContent, server_fns::ctx::Ctx, services::p
 pub async fn my_posts() -> Result<Vec<MyPost>, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let list = posts::list_mine(&cx.state.db, &user).await.map_err(|e| cx.fail(e))?;
+    let list = cx.call(posts::list_mine(&cx.state.db, &user)).await?;
     Ok(list
         .into_iter()
         .map(|p| MyPost { id: p.id, title: p.title, slug: p.slug, published: p.published, updated_at: p.updated_at })
@@ -22,7 +22,7 @@ pub async fn my_posts() -> Result<Vec<MyPost>, AppError> {
 pub async fn post_for_edit(id: i64) -> Result<Post, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    posts::get_for_edit(&cx.state.db, &user, id).await.map_err(|e| cx.fail(e))
+    cx.call(posts::get_for_edit(&cx.state.db, &user, id)).await
 }
 
 /// Creates a draft and opens the dashboard.
@@ -30,8 +30,8 @@ pub async fn post_for_edit(id: i64) -> Result<Post, AppError> {
 pub async fn create_post(title: String, body: String, category: String, tags: String) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let content = PostContent::parse(&title, &body, &category, &tags).map_err(|e| cx.fail(Error::validation(e)))?;
-    posts::create(&cx.state.db, &user, content).await.map_err(|e| cx.fail(e))?;
+    let content = cx.check(PostContent::parse(&title, &body, &category, &tags))?;
+    cx.call(posts::create(&cx.state.db, &user, content)).await?;
     cx.redirect("/dashboard");
     Ok(())
 }
@@ -48,8 +48,8 @@ pub async fn update_post(
 ) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let content = PostContent::parse(&title, &body, &category, &tags).map_err(|e| cx.fail(Error::validation(e)))?;
-    posts::update(&cx.state.db, &user, id, version, content).await.map_err(|e| cx.fail(e))?;
+    let content = cx.check(PostContent::parse(&title, &body, &category, &tags))?;
+    cx.call(posts::update(&cx.state.db, &user, id, version, content)).await?;
     cx.redirect("/dashboard");
     Ok(())
 }
@@ -58,19 +58,19 @@ pub async fn update_post(
 pub async fn publish_post(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    posts::publish(&cx.state.db, &cx.state.bus, &user, id).await.map(|_| ()).map_err(|e| cx.fail(e))
+    cx.call(posts::publish(&cx.state.db, &cx.state.bus, &user, id)).await.map(|_| ())
 }
 
 #[server(prefix = "/fn", endpoint = "unpublish_post")]
 pub async fn unpublish_post(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    posts::unpublish(&cx.state.db, &user, id).await.map(|_| ()).map_err(|e| cx.fail(e))
+    cx.call(posts::unpublish(&cx.state.db, &user, id)).await.map(|_| ())
 }
 
 #[server(prefix = "/fn", endpoint = "delete_post")]
 pub async fn delete_post(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    posts::delete(&cx.state.db, &user, id).await.map_err(|e| cx.fail(e))
+    cx.call(posts::delete(&cx.state.db, &user, id)).await
 }

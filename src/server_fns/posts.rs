@@ -12,7 +12,7 @@ use crate::{
         Category,
     },
     server_fns::ctx::Ctx,
-    services::{comments, markdown, posts},
+    services::{comments, post_page, posts},
 };
 
 /// Published posts' cards for the front page: a search (`q`), or a filtered page after `cursor`.
@@ -30,13 +30,13 @@ pub async fn list_posts(
         None => None,
     };
     let tags = tag.as_deref().filter(|_| !blank(&tag));
-    let filter = ListFilter::parse(category, tags, None, q.as_deref()).map_err(|e| cx.fail(e.into()))?;
+    let filter = cx.check(ListFilter::parse(category, tags, None, q.as_deref()))?;
     if let Some(q) = filter.q() {
-        let items = posts::search(&cx.state.db, q, PAGE_DEFAULT).await.map_err(|e| cx.fail(e))?;
+        let items = cx.call(posts::search(&cx.state.db, q, PAGE_DEFAULT)).await?;
         return Ok(CardList { items: items.into_iter().map(posts::card).collect(), next_cursor: None });
     }
     let cursor = cursor.filter(|c| !c.trim().is_empty());
-    posts::list_cards(&cx.state.db, &filter, cursor.as_deref(), PAGE_DEFAULT).await.map_err(|e| cx.fail(e))
+    cx.call(posts::list_cards(&cx.state.db, &filter, cursor.as_deref(), PAGE_DEFAULT)).await
 }
 
 /// One post with its rendered body, stats and its newest comments (or those before
@@ -44,31 +44,16 @@ pub async fn list_posts(
 #[server(prefix = "/fn", endpoint = "get_post")]
 pub async fn get_post(slug: String, before: Option<String>) -> Result<PostView, AppError> {
     let cx = Ctx::get()?;
-    let db = &cx.state.db;
     let viewer = cx.user().await?;
-    let post = posts::get_by_slug(db, viewer.as_ref(), &slug).await.map_err(|e| cx.fail(e))?;
-    let stats = comments::stats(db, viewer.as_ref(), post.id).await.map_err(|e| cx.fail(e))?;
-    let before = before.filter(|b| !b.is_empty());
-    let list = comments::window(db, viewer.as_ref(), post.id, before.as_deref(), COMMENTS_PAGE)
-        .await
-        .map_err(|e| cx.fail(e))?;
-    let html = markdown::render(&post.body);
-    Ok(PostView {
-        post,
-        html,
-        stats,
-        comments: list,
-        viewer_id: viewer.as_ref().map(|v| v.id),
-        viewer_is_admin: viewer.as_ref().is_some_and(|v| v.is_admin()),
-    })
+    cx.call(post_page::view(&cx.state.db, viewer.as_ref(), &slug, before.as_deref())).await
 }
 
 #[server(prefix = "/fn", endpoint = "add_comment")]
 pub async fn add_comment(post_id: i64, body: String) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let body = CommentBody::parse(&body).map_err(|e| cx.fail(Error::validation(e)))?;
-    comments::add(&cx.state.db, &cx.state.bus, &user, post_id, &body).await.map_err(|e| cx.fail(e))?;
+    let body = cx.check(CommentBody::parse(&body))?;
+    cx.call(comments::add(&cx.state.db, &cx.state.bus, &user, post_id, &body)).await?;
     Ok(())
 }
 
@@ -76,7 +61,7 @@ pub async fn add_comment(post_id: i64, body: String) -> Result<(), AppError> {
 pub async fn delete_comment(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    comments::delete(&cx.state.db, &user, id).await.map_err(|e| cx.fail(e))
+    cx.call(comments::delete(&cx.state.db, &user, id)).await
 }
 
 /// Likes (`liked = true`) or unlikes a post.
@@ -84,7 +69,7 @@ pub async fn delete_comment(id: i64) -> Result<(), AppError> {
 pub async fn set_like(post_id: i64, liked: bool) -> Result<PostStats, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    comments::set_like(&cx.state.db, &cx.state.bus, &user, post_id, liked).await.map_err(|e| cx.fail(e))
+    cx.call(comments::set_like(&cx.state.db, &cx.state.bus, &user, post_id, liked)).await
 }
 
 /// The post page's window of comments, refreshed live: the newest ones, or those before `before`.
@@ -93,7 +78,5 @@ pub async fn post_comments(post_id: i64, before: Option<String>) -> Result<Comme
     let cx = Ctx::get()?;
     let viewer = cx.user().await?;
     let before = before.filter(|b| !b.is_empty());
-    comments::window(&cx.state.db, viewer.as_ref(), post_id, before.as_deref(), COMMENTS_PAGE)
-        .await
-        .map_err(|e| cx.fail(e))
+    cx.call(comments::window(&cx.state.db, viewer.as_ref(), post_id, before.as_deref(), COMMENTS_PAGE)).await
 }

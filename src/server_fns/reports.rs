@@ -12,7 +12,7 @@ use crate::{server_fns::ctx::Ctx, services::reports};
 pub async fn my_reports() -> Result<Vec<ReportInfo>, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    reports::list(&cx.state.db, &user).await.map_err(|e| cx.fail(e))
+    cx.call(reports::list(&cx.state.db, &user)).await
 }
 
 #[server(prefix = "/fn", endpoint = "export_report")]
@@ -24,8 +24,8 @@ pub async fn export_report(
 ) -> Result<ReportInfo, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let req = reports::ReportRequest::parse(&kind, &format, from.as_deref(), to.as_deref()).map_err(|e| cx.fail(e))?;
+    let req = cx.check(reports::ReportRequest::parse(&kind, &format, from.as_deref(), to.as_deref()))?;
     // The page comes back with a small export finished; a big one is listed as running.
     let patience = std::time::Duration::from_secs(5);
-    reports::export_waiting(&cx.state.export_context(), &user, req, patience).await.map_err(|e| cx.fail(e))
+    cx.call(reports::export_waiting(&cx.state.export_context(), &user, req, patience)).await
 }

@@ -35,14 +35,14 @@ pub async fn my_tokens() -> Result<TokenManager, AppError> {
         Some(taken) => taken,
         None => {
             let taken =
-                cx.session()?.remove::<CreatedToken>(NEW_TOKEN_KEY).await.map_err(|e| cx.fail(Error::from(e)))?;
+                cx.call(cx.session()?.remove::<CreatedToken>(NEW_TOKEN_KEY)).await?;
             if let Some(Ok(mut slot)) = render.as_ref().map(|r| r.0.lock()) {
                 *slot = Some(taken.clone());
             }
             taken
         }
     };
-    let tokens = tokens::list(&cx.state.db, &user).await.map_err(|e| cx.fail(e))?;
+    let tokens = cx.call(tokens::list(&cx.state.db, &user)).await?;
     Ok(TokenManager { tokens, created })
 }
 
@@ -69,9 +69,9 @@ pub async fn create_token(
             cx.fail(Error::field("expires_in_days", "Expiry must be a number of days between 1 and 1825."))
         })?),
     };
-    let req = NewTokenRequest::parse(&name, &scopes, days).map_err(|e| cx.fail(Error::validation(e)))?;
-    let created = tokens::create_personal(&cx.state.db, &user, req).await.map_err(|e| cx.fail(e))?;
-    cx.session()?.insert(NEW_TOKEN_KEY, created).await.map_err(|e| cx.fail(Error::from(e)))?;
+    let req = cx.check(NewTokenRequest::parse(&name, &scopes, days))?;
+    let created = cx.call(tokens::create_personal(&cx.state.db, &user, req)).await?;
+    cx.call(cx.session()?.insert(NEW_TOKEN_KEY, created)).await?;
     Ok(())
 }
 
@@ -79,5 +79,5 @@ pub async fn create_token(
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    tokens::revoke(&cx.state.db, &user, id).await.map_err(|e| cx.fail(e))
+    cx.call(tokens::revoke(&cx.state.db, &user, id)).await
 }

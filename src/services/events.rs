@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
-use crate::models::Notification;
+use crate::{db, models::Notification};
 
 /// What travels on the bus.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -57,14 +57,13 @@ impl Bus {
     /// has its own connection (it reconnects by itself), not one of the pool's.
     pub async fn postgres(pool: sqlx::PgPool, url: &str) -> sqlx::Result<Self> {
         let mut bus = Bus::in_process();
-        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
-        listener.listen(CHANNEL).await?;
+        let mut listener = db::notify::Listener::connect(url, CHANNEL).await?;
         let local = bus.local.clone();
         let node = bus.node.clone();
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
-                    Ok(msg) => match serde_json::from_str::<Wire>(msg.payload()) {
+                    Ok(payload) => match serde_json::from_str::<Wire>(&payload) {
                         Ok(w) if *w.node != *node => {
                             let _ = local.send(Arc::new(w.event));
                         }
@@ -195,7 +194,7 @@ impl EventTransport for PgTransport {
         };
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(&pool).await {
+            if let Err(e) = db::notify::notify(&pool, CHANNEL, &payload).await {
                 tracing::warn!(error = %e, "could not forward an event to the other nodes");
             }
         });

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod markdown;
 pub mod notifications;
 pub mod passwords;
+pub mod post_page;
 pub mod posts;
 pub mod rate_limit;
 pub mod reports;
