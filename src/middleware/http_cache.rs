@@ -167,17 +167,14 @@ fn finish(mut res: Response, anonymous: bool, if_none_match: Option<&str>) -> Re
     res
 }
 
-/// Server-function endpoints that only read (everything else under `/fn/` may write).
-const READ_ONLY_FNS: [&str; 8] =
-    ["current_user", "list_posts", "get_post", "my_posts", "post_for_edit", "login", "logout", "my_tokens"];
-
 /// Whether a successful request with this method and path may have changed public content.
 pub fn writes_content(method: &Method, path: &str) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }
-    if let Some(name) = path.strip_prefix("/fn/") {
-        return !READ_ONLY_FNS.contains(&name) && !name.contains("token") && name != "register";
+    if path.starts_with("/fn/") {
+        // Those that change nothing public say so where they are declared (`KeepsPublicCache`).
+        return true;
     }
     if let Some(api) = path.strip_prefix("/api") {
         // Authentication, tokens and GraphQL (which invalidates on its own mutations) change no public content;
@@ -194,6 +191,47 @@ pub fn writes_content(method: &Method, path: &str) -> bool {
 /// seen by nobody but its author): the cache is kept.
 #[derive(Clone, Copy, Debug)]
 pub struct PublicUnchanged;
+
+/// Marks a server function that changes nothing a signed-out visitor sees (it reads, or
+/// changes only its caller's private state): its successful calls keep the public cache.
+/// Declared with the function: `#[middleware(crate::middleware::http_cache::KeepsPublicCache)]`.
+#[derive(Clone, Copy, Debug)]
+pub struct KeepsPublicCache;
+
+impl<S> tower::Layer<S> for KeepsPublicCache {
+    type Service = MarkUnchanged<S>;
+
+    fn layer(&self, inner: S) -> MarkUnchanged<S> {
+        MarkUnchanged(inner)
+    }
+}
+
+/// [`KeepsPublicCache`]'s service: sets [`PublicUnchanged`] on the function's response.
+#[derive(Clone, Debug)]
+pub struct MarkUnchanged<S>(S);
+
+impl<S> tower::Service<Request> for MarkUnchanged<S>
+where
+    S: tower::Service<Request, Response = Response>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let call = self.0.call(req);
+        Box::pin(async move {
+            let mut res = call.await?;
+            res.extensions_mut().insert(PublicUnchanged);
+            Ok(res)
+        })
+    }
+}
 
 /// After a request that `writes_content`: a successful write bumps the cache generation (UI
 /// server functions and the REST API alike), before the response leaves, so the writer's next
@@ -222,7 +260,7 @@ mod tests {
     fn only_writes_to_content_invalidate() {
         assert!(writes_content(&Method::POST, "/fn/add_comment"));
         assert!(writes_content(&Method::PATCH, "/api/v1/posts/3"));
-        assert!(!writes_content(&Method::POST, "/fn/list_posts"));
+        assert!(writes_content(&Method::POST, "/fn/list_posts"), "unless the function keeps the cache");
         assert!(!writes_content(&Method::POST, "/api/v1/auth/token"));
         assert!(!writes_content(&Method::GET, "/api/v1/posts"));
     }

@@ -29,6 +29,7 @@ pub async fn update_profile(name: String, github_repo: String) -> Result<(), App
 /// on the strict sign-in budget (guessing the current password here is no easier than at
 /// the sign-in form).
 #[server(prefix = "/fn", endpoint = "change_password")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn change_password(
     current_password: String,
     new_password: String,
@@ -44,6 +45,7 @@ pub async fn change_password(
 }
 
 #[server(prefix = "/fn", endpoint = "my_billing")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn my_billing() -> Result<Billing, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
@@ -52,6 +54,7 @@ pub async fn my_billing() -> Result<Billing, AppError> {
 
 /// The unread count and the newest notifications (`limit` 1–200).
 #[server(prefix = "/fn", endpoint = "my_notifications")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn my_notifications(limit: i64) -> Result<NotificationPage, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
@@ -61,6 +64,7 @@ pub async fn my_notifications(limit: i64) -> Result<NotificationPage, AppError> 
 /// The unread count for the header (0 when signed out). Every page renders it, so it reads
 /// the session's user id and counts, without loading the account as well.
 #[server(prefix = "/fn", endpoint = "unread_count")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn unread_count() -> Result<i64, AppError> {
     let cx = Ctx::get()?;
     match cx.user_id().await? {
@@ -71,6 +75,7 @@ pub async fn unread_count() -> Result<i64, AppError> {
 
 /// Marks one notification (`id`) or all of them read.
 #[server(prefix = "/fn", endpoint = "mark_read")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn mark_read(id: Option<i64>) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;

@@ -13,6 +13,7 @@ use crate::{
 };
 
 #[server(prefix = "/fn", endpoint = "admin_data")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn admin_data(search: String) -> Result<AdminOverview, AppError> {
     let cx = Ctx::get()?;
     let actor = cx.signed_in().await?;

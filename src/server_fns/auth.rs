@@ -17,12 +17,14 @@ use crate::{
 
 /// The signed-in user, or `None`.
 #[server(prefix = "/fn", endpoint = "current_user")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     Ctx::get()?.user().await
 }
 
 /// Signs in and goes to `next` (a same-site path) or the dashboard.
 #[server(prefix = "/fn", endpoint = "login")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     cx.limit_auth_attempt().await?;
@@ -35,6 +37,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 
 /// Creates an account, signs it in and goes to `next` or the dashboard.
 #[server(prefix = "/fn", endpoint = "register")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn register(email: String, name: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     cx.limit_auth_attempt().await?;
@@ -47,6 +50,7 @@ pub async fn register(email: String, name: String, password: String, next: Optio
 
 /// Ends the session and goes home.
 #[server(prefix = "/fn", endpoint = "logout")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn logout() -> Result<(), AppError> {
     let cx = Ctx::get()?;
     cx.call(sign_out(cx.session()?)).await?;

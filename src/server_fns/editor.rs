@@ -8,6 +8,7 @@ use crate::{error::Error, models::PostContent, server_fns::ctx::Ctx, services::p
 
 /// The signed-in user's posts, drafts included, as the dashboard lists them.
 #[server(prefix = "/fn", endpoint = "my_posts")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn my_posts() -> Result<Vec<MyPost>, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
@@ -19,6 +20,7 @@ pub async fn my_posts() -> Result<Vec<MyPost>, AppError> {
 }
 
 #[server(prefix = "/fn", endpoint = "post_for_edit")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn post_for_edit(id: i64) -> Result<Post, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;

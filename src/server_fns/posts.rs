@@ -17,6 +17,7 @@ use crate::{
 
 /// Published posts' cards for the front page: a search (`q`), or a filtered page after `cursor`.
 #[server(prefix = "/fn", endpoint = "list_posts")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn list_posts(
     q: Option<String>,
     category: Option<String>,
@@ -42,6 +43,7 @@ pub async fn list_posts(
 /// One post with its rendered body, stats and its newest comments (or those before
 /// `before`, a cursor from "older comments"); 404 for drafts of others.
 #[server(prefix = "/fn", endpoint = "get_post")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn get_post(slug: String, before: Option<String>) -> Result<PostView, AppError> {
     let cx = Ctx::get()?;
     let viewer = cx.user().await?;
@@ -74,6 +76,7 @@ pub async fn set_like(post_id: i64, liked: bool) -> Result<PostStats, AppError> 
 
 /// The post page's window of comments, refreshed live: the newest ones, or those before `before`.
 #[server(prefix = "/fn", endpoint = "post_comments")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn post_comments(post_id: i64, before: Option<String>) -> Result<CommentWindow, AppError> {
     let cx = Ctx::get()?;
     let viewer = cx.user().await?;

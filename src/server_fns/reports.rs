@@ -9,6 +9,7 @@ use crate::models::{AppError, ReportInfo};
 use crate::{server_fns::ctx::Ctx, services::reports};
 
 #[server(prefix = "/fn", endpoint = "my_reports")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn my_reports() -> Result<Vec<ReportInfo>, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
@@ -16,6 +17,7 @@ pub async fn my_reports() -> Result<Vec<ReportInfo>, AppError> {
 }
 
 #[server(prefix = "/fn", endpoint = "export_report")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn export_report(
     kind: String,
     format: String,

@@ -26,6 +26,7 @@ pub struct TokenManager {
 }
 
 #[server(prefix = "/fn", endpoint = "my_tokens")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn my_tokens() -> Result<TokenManager, AppError> {
     let cx = Ctx::get()?;
     let render = use_context::<TokenFlash>();
@@ -48,6 +49,7 @@ pub async fn my_tokens() -> Result<TokenManager, AppError> {
 
 /// Creates a token; `read`/`write` are checkbox values, `expires_in_days` empty for never.
 #[server(prefix = "/fn", endpoint = "create_token")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn create_token(
     name: String,
     read: Option<String>,
@@ -76,6 +78,7 @@ pub async fn create_token(
 }
 
 #[server(prefix = "/fn", endpoint = "revoke_token")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
