@@ -70,17 +70,8 @@ async fn job(app: &TestApp, id: i64) -> Job {
     jobs::find(app.db(), id).await.unwrap().unwrap()
 }
 
-macro_rules! quire_tests_on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() { super::$name(super::TestApp::sqlite().await).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() { super::$name(super::TestApp::postgres().await).await }
-        }
-    )*};
-}
-quire_tests_on_both!(
+on_both_databases!(
+    multi_thread;
     retries_back_off_then_succeed,
     a_job_that_keeps_failing_ends_failed,
     an_expired_lease_is_taken_over,

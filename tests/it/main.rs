@@ -9,7 +9,10 @@ mod common;
 
 mod api_conventions;
 mod api_foundation;
+mod account_safety;
 mod api_resources;
+mod api_surfaces;
+mod api_tokens_uploads;
 mod cli;
 mod graphql_http;
 mod hardening;

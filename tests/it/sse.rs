@@ -55,17 +55,7 @@ async fn comment(app: &TestApp, token: &str, post: i64, body: &str) {
     assert_eq!(res.status, 201, "{}", res.text());
 }
 
-macro_rules! quire_sse_on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() { super::$name(super::TestApp::sqlite().await).await }
-            #[tokio::test]
-            async fn postgres() { super::$name(super::TestApp::postgres().await).await }
-        }
-    )*};
-}
-quire_sse_on_both!(
+on_both_databases!(
     connected_first_then_live_notifications,
     last_event_id_replays_what_was_missed,
     no_subscription_outlives_its_client,

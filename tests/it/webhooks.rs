@@ -3,10 +3,9 @@
 
 use crate::common;
 
-use std::time::Duration;
 
 use axum::{body::Body, http::Method};
-use common::{user_with_token, RequestSpec, TestApp, TestResponse};
+use common::{eventually, user_with_token, RequestSpec, TestApp, TestResponse};
 use quire::services::webhooks::{github_signature, stripe_signature};
 use serde_json::{json, Value};
 
@@ -22,14 +21,9 @@ fn config() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-async fn app_on(postgres: bool, extra: &[(&str, &str)]) -> TestApp {
-    let mut vars = config();
-    vars.extend_from_slice(extra);
-    if postgres {
-        TestApp::postgres_with(&vars).await
-    } else {
-        TestApp::sqlite_with(&vars).await
-    }
+/// Another app on the same kind of database as `app`, with `config()` and `extra`.
+async fn app_like(app: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+    TestApp::builder().on_postgres(app.is_postgres()).with(&config()).with(extra).build().await
 }
 
 fn now() -> i64 {
@@ -76,41 +70,12 @@ async fn github(app: &TestApp, event: &str, delivery: &str, body: &str, signatur
         .await
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.count(sql).await
-}
-
-/// Polls `check` until it holds (the workers run in the background), for at most 10 s.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
 async fn me(app: &TestApp, token: &str) -> Value {
     app.client().api(Method::GET, "/api/v1/me", Some(token), None, &[]).await.json()
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() { super::$name(false).await }
-            #[tokio::test]
-            async fn postgres() { super::$name(true).await }
-        }
-    )*};
-}
-
-both!(
+on_both_databases!(
+    with &config();
     stripe_signatures_are_checked,
     stripe_redelivery_is_processed_once,
     plan_follows_the_subscription_through_the_queue,
@@ -129,8 +94,7 @@ async fn billing(app: &TestApp, uid: i64) -> (String, String) {
     (row.plan.as_str().to_string(), row.status.unwrap_or_default())
 }
 
-async fn an_older_stripe_event_never_overrides_a_newer_one(pg: bool) {
-    let app = app_on(pg, &[]).await;
+async fn an_older_stripe_event_never_overrides_a_newer_one(app: TestApp) {
     let (user, _) = user_with_token(&app, "ordered@example.com").await;
     let uid = user["id"].as_i64().unwrap();
     app.start_workers();
@@ -152,7 +116,7 @@ async fn an_older_stripe_event_never_overrides_a_newer_one(pg: bool) {
         200
     );
     eventually("the late event is handled", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o2' AND status <> 'pending'").await
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o2' AND status <> 'pending'").await
             == 1
     })
     .await;
@@ -163,7 +127,7 @@ async fn an_older_stripe_event_never_overrides_a_newer_one(pg: bool) {
         200
     );
     eventually("handled", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o4' AND status <> 'pending'").await
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o4' AND status <> 'pending'").await
             == 1
     })
     .await;
@@ -199,15 +163,14 @@ async fn an_older_stripe_event_never_overrides_a_newer_one(pg: bool) {
         "data": {"object": {"id": "in_8", "customer": "cus_9", "subscription": "sub_10"}}});
     assert_eq!(signed_stripe(&app, &stale_failure).await.status, 200);
     eventually("handled", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o8' AND status <> 'pending'").await
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o8' AND status <> 'pending'").await
             == 1
     })
     .await;
     assert_eq!(billing(&app, uid).await, ("pro".into(), "active".into()));
 }
 
-async fn stripe_signatures_are_checked(pg: bool) {
-    let app = app_on(pg, &[]).await;
+async fn stripe_signatures_are_checked(app: TestApp) {
     let event = json!({"id": "evt_sig", "type": "invoice.paid", "data": {"object": {}}}).to_string();
     let t = now();
     let good = stripe_signature(STRIPE_SECRET, t, event.as_bytes());
@@ -226,7 +189,7 @@ async fn stripe_signatures_are_checked(pg: bool) {
     stripe(&app, &event, Some(stripe_signature(STRIPE_SECRET, t + 301, event.as_bytes())))
         .await
         .problem(400, "BAD_REQUEST");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM webhook_events").await, 0, "nothing unsigned is stored");
+    assert_eq!(app.count("SELECT COUNT(*) FROM webhook_events").await, 0, "nothing unsigned is stored");
 
     // Rotation: Stripe sends one v1 per active secret; any may match.
     let old = stripe_signature("whsec_rolled_away", t, event.as_bytes());
@@ -236,13 +199,12 @@ async fn stripe_signatures_are_checked(pg: bool) {
     assert_eq!(res.json()["received"], true);
 
     // And several configured secrets while rolling ours: the old one still verifies.
-    let app2 = app_on(pg, &[("QUIRE_STRIPE_WEBHOOK_SECRET", "whsec_new,whsec_quire_test")]).await;
+    let app2 = app_like(&app, &[("QUIRE_STRIPE_WEBHOOK_SECRET", "whsec_new,whsec_quire_test")]).await;
     let res = stripe(&app2, &event, Some(good)).await;
     assert_eq!(res.status, 200, "{}", res.text());
 }
 
-async fn stripe_redelivery_is_processed_once(pg: bool) {
-    let app = app_on(pg, &[]).await;
+async fn stripe_redelivery_is_processed_once(app: TestApp) {
     let (user, token) = user_with_token(&app, "once@example.com").await;
     let uid = user["id"].as_i64().unwrap();
     let checkout = json!({"id": "evt_checkout_1", "type": "checkout.session.completed",
@@ -253,21 +215,20 @@ async fn stripe_redelivery_is_processed_once(pg: bool) {
     let again = signed_stripe(&app, &checkout).await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["duplicate"], true);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM webhook_events").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM jobs").await, 1, "a redelivery queues nothing");
+    assert_eq!(app.count("SELECT COUNT(*) FROM webhook_events").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 1, "a redelivery queues nothing");
 
     app.start_workers();
     eventually("the checkout event is processed", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'").await == 1
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'").await == 1
     })
     .await;
     // Processed once: one audit entry for the link.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'billing.link'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'billing.link'").await, 1);
     let _ = me(&app, &token).await;
 }
 
-async fn plan_follows_the_subscription_through_the_queue(pg: bool) {
-    let app = app_on(pg, &[]).await;
+async fn plan_follows_the_subscription_through_the_queue(app: TestApp) {
     let (user, token) = user_with_token(&app, "payer@example.com").await;
     let uid = user["id"].as_i64().unwrap();
     app.start_workers();
@@ -279,7 +240,7 @@ async fn plan_follows_the_subscription_through_the_queue(pg: bool) {
         "data": {"object": {"id": "sub_1", "customer": "cus_payer", "status": "active", "current_period_end": period_end}}});
     assert_eq!(signed_stripe(&app, &created).await.status, 200);
     eventually("the early subscription event fails once", || async {
-        count(&app, "SELECT COUNT(*) FROM jobs WHERE attempts >= 1 AND last_error LIKE '%not linked%'").await == 1
+        app.count("SELECT COUNT(*) FROM jobs WHERE attempts >= 1 AND last_error LIKE '%not linked%'").await == 1
     })
     .await;
     assert_eq!(me(&app, &token).await["plan"], "free");
@@ -290,7 +251,7 @@ async fn plan_follows_the_subscription_through_the_queue(pg: bool) {
     eventually("the plan becomes pro", || async { me(&app, &token).await["plan"] == "pro" }).await;
     // The job is marked done just after its change commits.
     eventually("both jobs are done", || async {
-        count(&app, "SELECT COUNT(*) FROM jobs WHERE status = 'done'").await == 2
+        app.count("SELECT COUNT(*) FROM jobs WHERE status = 'done'").await == 2
     })
     .await;
     let n = count(
@@ -320,15 +281,14 @@ async fn plan_follows_the_subscription_through_the_queue(pg: bool) {
         "data": {"object": {"id": "in_1", "customer": "cus_payer", "amount_due": 900, "currency": "eur"}}});
     assert_eq!(signed_stripe(&app, &failed).await.status, 200);
     eventually("payment failure notified", || async {
-        count(&app, &format!("SELECT COUNT(*) FROM notifications WHERE user_id = {uid} AND kind = 'payment.failed'"))
+        app.count(&format!("SELECT COUNT(*) FROM notifications WHERE user_id = {uid} AND kind = 'payment.failed'"))
             .await
             == 1
     })
     .await;
 }
 
-async fn github_release_becomes_a_draft_once(pg: bool) {
-    let app = app_on(pg, &[]).await;
+async fn github_release_becomes_a_draft_once(app: TestApp) {
     let (user, token) = user_with_token(&app, "maintainer@example.com").await;
     let uid = user["id"].as_i64().unwrap();
     let res = app
@@ -365,7 +325,7 @@ async fn github_release_becomes_a_draft_once(pg: bool) {
     assert_eq!(dup.json()["duplicate"], true);
 
     eventually("the release draft exists", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed' AND kind = 'release.published'")
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE status = 'processed' AND kind = 'release.published'")
             .await
             == 1
     })
@@ -394,15 +354,15 @@ async fn github_release_becomes_a_draft_once(pg: bool) {
         assert_eq!(res.json()["queued"], true);
     }
     eventually("the redeliveries are handled", || async {
-        count(&app, "SELECT COUNT(*) FROM jobs WHERE status = 'done'").await == 3
+        app.count("SELECT COUNT(*) FROM jobs WHERE status = 'done'").await == 3
     })
     .await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM posts").await, 1, "one release, one draft");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE kind = 'post.drafted'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1, "one release, one draft");
+    assert_eq!(app.count("SELECT COUNT(*) FROM notifications WHERE kind = 'post.drafted'").await, 1);
     // A retried job (its delivery processed again) does not repeat the draft either.
-    let event_id = count(&app, "SELECT MIN(id) FROM webhook_events WHERE kind = 'release.published'").await;
+    let event_id = app.count("SELECT MIN(id) FROM webhook_events WHERE kind = 'release.published'").await;
     quire::services::webhooks::process(app.db(), app.bus(), event_id, false).await.unwrap();
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM posts").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1);
 
     // A repository belongs to one account: another cannot register it.
     let (other_user, other_token) = user_with_token(&app, "copycat@example.com").await;
@@ -423,11 +383,11 @@ async fn github_release_becomes_a_draft_once(pg: bool) {
     let res = github(&app, "release", "d-rel-2", &other, Some(github_signature(GITHUB_SECRET, other.as_bytes()))).await;
     assert_eq!(res.status, 200);
     eventually("the unknown repository's release is ignored", || async {
-        count(&app, "SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored' AND external_id = 'd-rel-2'").await
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored' AND external_id = 'd-rel-2'").await
             == 1
     })
     .await;
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM posts").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1);
 }
 
 #[tokio::test]

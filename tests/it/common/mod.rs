@@ -3,6 +3,12 @@
 //! in-process with `oneshot`, plus a tiny cookie-keeping client.
 #![allow(dead_code)]
 
+mod client;
+mod fixtures;
+
+pub use client::*;
+pub use fixtures::*;
+
 use axum::{
     body::Body,
     http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode},
@@ -85,6 +91,15 @@ fn test_leptos_options() -> LeptosOptions {
 }
 
 impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    /// Whether this app runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db(), Db::Postgres(_))
+    }
+
     pub async fn sqlite() -> Self {
         Self::sqlite_with(&[]).await
     }
@@ -165,283 +180,78 @@ impl TestApp {
     }
 }
 
-/// A browser-like client: keeps the session cookie between requests.
-pub struct Client<'a> {
-    app: &'a TestApp,
-    pub cookie: Option<String>,
+/// Builds a [`TestApp`]: `TestApp::builder().postgres().with(&[("QUIRE_X", "1")]).build()`, or
+/// `.with_user(email)` for the app and a signed-up account with a bearer token.
+#[derive(Default)]
+pub struct TestAppBuilder {
+    postgres: bool,
+    vars: Vec<(String, String)>,
 }
 
-pub struct RequestSpec {
-    pub method: Method,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Body,
-}
-
-impl<'a> Client<'a> {
-    pub async fn request(&mut self, spec: RequestSpec) -> TestResponse {
-        let mut builder = Request::builder().method(spec.method).uri(&spec.path).header(header::HOST, "quire.test");
-        for (k, v) in &spec.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        if let Some(c) = &self.cookie {
-            builder = builder.header(header::COOKIE, c.as_str());
-        }
-        let res = self.app.send(builder.body(spec.body).expect("request")).await;
-        if let Some(set) = res.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
-            let pair = set.split(';').next().unwrap_or("").to_string();
-            // An expired cookie (Max-Age=0) is the server clearing it.
-            if set.contains("Max-Age=0") {
-                self.cookie = None;
-            } else {
-                self.cookie = Some(pair);
-            }
-        }
-        res
+impl TestAppBuilder {
+    /// On a fresh PostgreSQL database (default: a fresh SQLite file).
+    pub fn postgres(self) -> Self {
+        self.on_postgres(true)
     }
 
-    pub async fn get(&mut self, path: &str) -> TestResponse {
-        self.request(RequestSpec { method: Method::GET, path: path.into(), headers: vec![], body: Body::empty() }).await
+    pub fn on_postgres(mut self, postgres: bool) -> Self {
+        self.postgres = postgres;
+        self
     }
 
-    /// A page load as a browser does it.
-    pub async fn get_page(&mut self, path: &str) -> TestResponse {
-        self.request(RequestSpec {
-            method: Method::GET,
-            path: path.into(),
-            headers: vec![("accept".into(), "text/html".into())],
-            body: Body::empty(),
-        })
-        .await
+    /// Configuration variables (later ones win).
+    pub fn with(mut self, vars: &[(&str, &str)]) -> Self {
+        self.vars.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
     }
 
-    pub async fn post_json(&mut self, path: &str, body: Value) -> TestResponse {
-        self.request(RequestSpec {
-            method: Method::POST,
-            path: path.into(),
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::from(body.to_string()),
-        })
-        .await
-    }
-
-    /// A server function called as the hydrated app calls it (fetch, form-encoded).
-    pub async fn call_fn(&mut self, path: &str, form: &[(&str, &str)]) -> TestResponse {
-        self.request(RequestSpec {
-            method: Method::POST,
-            path: path.into(),
-            headers: vec![
-                ("content-type".into(), "application/x-www-form-urlencoded".into()),
-                ("accept".into(), "application/json".into()),
-                ("origin".into(), "http://quire.test".into()),
-            ],
-            body: Body::from(encode_form(form)),
-        })
-        .await
-    }
-
-    /// A plain HTML form post (no JavaScript): the browser sends Accept: text/html and a Referer.
-    pub async fn submit_form(&mut self, path: &str, referer: &str, form: &[(&str, &str)]) -> TestResponse {
-        self.request(RequestSpec {
-            method: Method::POST,
-            path: path.into(),
-            headers: vec![
-                ("content-type".into(), "application/x-www-form-urlencoded".into()),
-                ("accept".into(), "text/html,application/xhtml+xml".into()),
-                ("origin".into(), "http://quire.test".into()),
-                ("referer".into(), format!("http://quire.test{referer}")),
-            ],
-            body: Body::from(encode_form(form)),
-        })
-        .await
-    }
-}
-
-pub fn encode_form(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&")
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
+    pub async fn build(self) -> TestApp {
+        let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        if self.postgres {
+            TestApp::postgres_with(&vars).await
+        } else {
+            TestApp::sqlite_with(&vars).await
         }
     }
-    out
-}
 
-pub struct TestResponse {
-    pub status: StatusCode,
-    pub headers: HeaderMap<HeaderValue>,
-    pub body: Vec<u8>,
-}
-
-impl TestResponse {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text()))
-    }
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    /// Asserts the body is a problem document with `status` and `code`, and returns it.
-    pub fn problem(&self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text());
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "content type; body: {}",
-            self.text()
-        );
-        let body = self.json();
-        assert_eq!(body["status"], status);
-        assert_eq!(body["code"], code, "code; body: {body}");
-        for member in ["type", "title", "detail", "request_id"] {
-            assert!(body[member].is_string(), "problem member `{member}` missing: {body}");
-        }
-        assert_eq!(Some(body["request_id"].as_str().unwrap()), self.header("x-request-id"));
-        body
-    }
-}
-
-/// Registers an account through the REST API and returns its JSON.
-pub async fn register(app: &TestApp, email: &str, name: &str, password: &str) -> Value {
-    let res = app
-        .client()
-        .post_json("/api/v1/auth/register", serde_json::json!({"email": email, "name": name, "password": password}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-    res.json()
-}
-
-/// An account and a read-write bearer token for it (registered through the API).
-pub async fn user_with_token(app: &TestApp, email: &str) -> (Value, String) {
-    let user = register(app, email, email.split('@').next().unwrap_or("user"), "password123").await;
-    let res = app
-        .client()
-        .post_json("/api/v1/auth/token", serde_json::json!({"email": email, "password": "password123"}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-    (user, res.json()["token"].as_str().unwrap().to_string())
-}
-
-/// Creates a post through the API (`Body of <title>`, category tech) and returns its JSON.
-pub async fn new_post(app: &TestApp, token: &str, title: &str, tags: &[&str], publish: bool) -> Value {
-    let res = app
-        .client()
-        .api(
-            Method::POST,
-            "/api/v1/posts",
-            Some(token),
-            Some(serde_json::json!({"title": title, "body": format!("Body of {title}"), "category": "tech", "tags": tags, "published": publish})),
-            &[],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-    res.json()
-}
-
-/// An administrator (created by the service, as `quire user create --admin` does) and a token.
-pub async fn admin_with_token(app: &TestApp, email: &str) -> (Value, String) {
-    let account = quire::models::validation::NewAccount::parse(email, "Admin", "password123").unwrap();
-    quire::services::accounts::register(app.db(), account, quire::models::Role::Admin).await.unwrap();
-    let res = app
-        .client()
-        .post_json("/api/v1/auth/token", serde_json::json!({"email": email, "password": "password123"}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-    let token = res.json()["token"].as_str().unwrap().to_string();
-    let me = app.client().api(Method::GET, "/api/v1/me", Some(&token), None, &[]).await.json();
-    (me, token)
-}
-
-impl<'a> Client<'a> {
-    /// An API call: optional bearer token, optional JSON body, extra headers.
-    pub async fn api(
-        &mut self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> TestResponse {
-        let mut h: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        if let Some(t) = token {
-            h.push(("authorization".into(), format!("Bearer {t}")));
-        }
-        let body = match body {
-            Some(b) => {
-                h.push(("content-type".into(), "application/json".into()));
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        self.request(RequestSpec { method, path: path.into(), headers: h, body }).await
+    /// The app, an account `email` (password `password123`) and a read-write token for it.
+    pub async fn with_user(self, email: &str) -> (TestApp, Value, String) {
+        let app = self.build().await;
+        let (user, token) = user_with_token(&app, email).await;
+        (app, user, token)
     }
 }
 
 /// Creates the same async test for SQLite and PostgreSQL: `name::sqlite`, `name::postgres`.
+/// `on_both_databases!(a, b)`; with configuration variables for both,
+/// `on_both_databases!(with &[("QUIRE_X", "1")]; a, b)`; on a multi-threaded runtime,
+/// `on_both_databases!(multi_thread; a, b)`.
 #[macro_export]
 macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
+    (multi_thread; $($name:ident),* $(,)?) => {
+        $crate::on_both_databases!(@tests [tokio::test(flavor = "multi_thread", worker_threads = 4)] (&[]); $($name),*);
+    };
+    (with $vars:expr; $($name:ident),* $(,)?) => {
+        $crate::on_both_databases!(@tests [tokio::test] ($vars); $($name),*);
+    };
+    (@tests [$attr:meta] ($vars:expr); $($name:ident),*) => {
         $(
             mod $name {
-                #[tokio::test]
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[$attr]
                 async fn sqlite() {
-                    super::$name($crate::common::TestApp::sqlite().await).await
+                    super::$name($crate::common::TestApp::builder().with($vars).build().await).await
                 }
-                #[tokio::test]
+                #[$attr]
                 async fn postgres() {
-                    super::$name($crate::common::TestApp::postgres().await).await
+                    super::$name($crate::common::TestApp::builder().postgres().with($vars).build().await).await
                 }
             }
         )*
     };
-}
-
-/// A multipart body with one file field: (content type, body).
-pub fn multipart(field: &str, filename: &str, declared: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "quire-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {declared}\r\n\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// A valid 1×1 PNG.
-pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
-    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
-
-/// `POST /api/v1/uploads` with a bearer token.
-pub async fn upload(app: &TestApp, token: &str, ct: String, body: Vec<u8>) -> TestResponse {
-    app.client()
-        .request(RequestSpec {
-            method: Method::POST,
-            path: "/api/v1/uploads".into(),
-            headers: vec![("authorization".into(), format!("Bearer {token}")), ("content-type".into(), ct)],
-            body: Body::from(body),
-        })
-        .await
-}
-
-/// A signed-in browser (session cookie) for a new account with password `password123`.
-pub async fn browser<'a>(app: &'a TestApp, email: &str) -> Client<'a> {
-    register(app, email, email.split('@').next().unwrap_or("user"), "password123").await;
-    let mut c = app.client();
-    let res = c.call_fn("/fn/login", &[("email", email), ("password", "password123")]).await;
-    assert!(res.status.is_success() || res.status.is_redirection(), "{}", res.text());
-    assert!(c.cookie.is_some());
-    c
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_databases!(@tests [tokio::test] (&[]); $($name),*);
+    };
 }
