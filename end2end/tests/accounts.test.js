@@ -1,24 +1,13 @@
 // Accounts in a real browser, with JavaScript (hydrated app) and without it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newAccount, hydrated, collectErrors } from './helpers.js';
+import {
+  BASE, launch, newAccount, hydrated, collectErrors, submitRegistration as register, submitSignIn as signIn,
+} from './helpers.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function register(page, acct) {
-  await page.fill('#register-name', acct.name);
-  await page.fill('#register-email', acct.email);
-  await page.fill('#register-password', acct.password);
-  await page.click('#register-form button[type=submit]');
-}
-
-async function signIn(page, acct) {
-  await page.fill('#login-email', acct.email);
-  await page.fill('#login-password', acct.password);
-  await page.click('#login-form button[type=submit]');
-}
 
 test('register, sign out, sign in and reach the dashboard (JavaScript on)', async () => {
   const context = await browser.newContext();

@@ -6,23 +6,16 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASE, launch, hydrated, collectErrors, signedUp } from './helpers.js';
+import { BASE, launch, hydrated, collectErrors, signedUp, writePost, publishRow } from './helpers.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 async function publishedPost(page, title) {
-  await page.goto(`${BASE}/dashboard/posts/new`);
+  const row = await writePost(page, { title, body: 'Watch the comments arrive.' });
   await hydrated(page);
-  await page.fill('#post-title', title);
-  await page.fill('#post-body', 'Watch the comments arrive.');
-  await page.click('#editor-form button[type=submit]');
-  await page.waitForURL(`${BASE}/dashboard`);
-  await hydrated(page);
-  const row = page.locator('tr', { hasText: title });
-  await row.locator('button', { hasText: 'Publish' }).click();
-  await row.locator('td', { hasText: 'Published' }).waitFor();
+  await publishRow(row);
 }
 
 test('a comment appears live for the author, with the unread count', async () => {

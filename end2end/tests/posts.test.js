@@ -1,23 +1,11 @@
 // Publishing in a real browser: write, publish, read, comment, like, edit, conflict, delete.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, hydrated, collectErrors, signedUp } from './helpers.js';
+import { BASE, launch, hydrated, collectErrors, signedUp, signInAt, writePost, publishRow } from './helpers.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function writePost(page, { title, body, tags = 'e2e' }, { js = true } = {}) {
-  await page.goto(`${BASE}/dashboard/posts/new`);
-  if (js) await hydrated(page);
-  await page.fill('#post-title', title);
-  await page.fill('#post-body', body);
-  await page.selectOption('#post-category', 'tech');
-  await page.fill('#post-tags', tags);
-  await page.click('#editor-form button[type=submit]');
-  await page.waitForURL(`${BASE}/dashboard`);
-  return page.locator('tr', { hasText: title });
-}
 
 test('write, publish, read, comment, like, edit and delete (JavaScript on)', async () => {
   const context = await browser.newContext();
@@ -29,8 +17,7 @@ test('write, publish, read, comment, like, edit and delete (JavaScript on)', asy
   await hydrated(page);
   assert.match(await row.textContent(), /Draft/);
   await page.evaluate(() => { window.__noReload = true; });
-  await row.locator('button', { hasText: 'Publish' }).click();
-  await row.locator('td', { hasText: 'Published' }).waitFor();
+  await publishRow(row);
   assert.equal(await page.evaluate(() => window.__noReload), true, 'the list refreshed without a reload');
 
   await page.goto(`${BASE}/`);
@@ -73,12 +60,7 @@ test('a stale edit in a second window shows a conflict instead of overwriting', 
 
   const second = await browser.newContext();
   const b = await second.newPage();
-  await b.goto(`${BASE}/login`);
-  await hydrated(b);
-  await b.fill('#login-email', acct.email);
-  await b.fill('#login-password', acct.password);
-  await b.click('#login-form button[type=submit]');
-  await b.waitForURL(`${BASE}/dashboard`);
+  await signInAt(b, acct);
 
   await a.goto(`${BASE}${editHref}`);
   await b.goto(`${BASE}${editHref}`);
@@ -103,8 +85,7 @@ test('a post with script and onerror in its body renders inert', async () => {
   const body = 'Hi\n\n<script>window.__xss = 1; alert(1)</script>\n\n<img src="x" onerror="window.__xss = 2; alert(2)">\n\n[link](javascript:alert(3))';
   const row = await writePost(page, { title, body });
   await hydrated(page);
-  await row.locator('button', { hasText: 'Publish' }).click();
-  await row.locator('td', { hasText: 'Published' }).waitFor();
+  await publishRow(row);
 
   let dialogs = 0;
   page.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
@@ -146,8 +127,7 @@ test('a signed-out visitor is served a cached post page that still hydrates unde
   const title = `Cached page ${Date.now()}`;
   const row = await writePost(writer, { title, body: 'A page for the page cache.' });
   await hydrated(writer);
-  await row.locator('button', { hasText: 'Publish' }).click();
-  await row.locator('td', { hasText: 'Published' }).waitFor();
+  await publishRow(row);
   await context.close();
 
   const visitor = await browser.newContext();

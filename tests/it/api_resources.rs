@@ -195,7 +195,7 @@ async fn lists_filter_by_tags_category_author_and_text(app: TestApp) {
     let _ = both;
 }
 
-async fn comments_and_likes(app: TestApp) {
+async fn comments_and_likes_work_through_the_api(app: TestApp) {
     let (_, author) = user_with_token(&app, "author@example.com").await;
     let (_, reader) = user_with_token(&app, "reader@example.com").await;
     let post = new_post(&app, &author, "Discuss", &[], true).await;
@@ -328,6 +328,6 @@ on_both_databases!(
     a_post_has_an_etag_and_writes_need_if_match,
     a_cursor_walk_visits_every_post_once,
     lists_filter_by_tags_category_author_and_text,
-    comments_and_likes,
+    comments_and_likes_work_through_the_api,
     users_are_listed_by_admins_and_changed_by_themselves,
 );

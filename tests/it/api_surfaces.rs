@@ -47,7 +47,7 @@ async fn batches_run_through_the_router_as_the_caller(app: TestApp) {
     anon.problem(401, "UNAUTHORIZED");
 }
 
-async fn graphql_over_the_same_services(app: TestApp) {
+async fn graphql_answers_from_the_same_services(app: TestApp) {
     let (_, token) = user_with_token(&app, "gql@example.com").await;
     let mut c = app.client();
     let gql = |query: &str| json!({ "query": query });
@@ -173,6 +173,6 @@ async fn the_openapi_document_covers_every_endpoint(app: TestApp) {
 
 on_both_databases!(
     batches_run_through_the_router_as_the_caller,
-    graphql_over_the_same_services,
+    graphql_answers_from_the_same_services,
     the_openapi_document_covers_every_endpoint,
 );

@@ -56,7 +56,7 @@ async fn comment(app: &TestApp, token: &str, post: i64, body: &str) {
 }
 
 on_both_databases!(
-    connected_first_then_live_notifications,
+    a_stream_says_connected_first_then_notifications_arrive_live,
     last_event_id_replays_what_was_missed,
     no_subscription_outlives_its_client,
     a_stream_ends_when_its_credential_goes,
@@ -144,7 +144,7 @@ async fn open_streams_are_capped_per_user_and_per_address() {
     assert_eq!(status, 200, "closed streams give their places back");
 }
 
-async fn connected_first_then_live_notifications(app: TestApp) {
+async fn a_stream_says_connected_first_then_notifications_arrive_live(app: TestApp) {
     let (author, author_token) = user_with_token(&app, "author@example.com").await;
     let (_, reader_token) = user_with_token(&app, "reader@example.com").await;
     let post = publish_post(&app, &author_token, "Live one").await;

@@ -23,7 +23,7 @@ async fn signed_in<'a>(app: &'a TestApp, email: &str, role: Role) -> (Client<'a>
     (c, user)
 }
 
-async fn settings_profile_and_billing(app: TestApp) {
+async fn settings_change_the_profile_and_show_billing(app: TestApp) {
     let (mut c, _) = signed_in(&app, "settings@example.com", Role::User).await;
     let bad = c.call_fn("/fn/update_profile", &[("name", "Someone"), ("github_repo", "not a repo")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -41,7 +41,7 @@ async fn settings_profile_and_billing(app: TestApp) {
     assert!(page.contains("Upgrades are not configured"));
 }
 
-async fn notifications_list_and_mark_read(app: TestApp) {
+async fn notifications_are_listed_and_marked_read(app: TestApp) {
     let (mut reader, _) = signed_in(&app, "reader@example.com", Role::User).await;
     let (mut author, author_user) = signed_in(&app, "author@example.com", Role::User).await;
     let post = quire::services::posts::create(
@@ -74,7 +74,7 @@ async fn notifications_list_and_mark_read(app: TestApp) {
     assert_eq!(app.client().call_fn("/fn/unread_count", &[]).await.json(), 0, "signed out: nothing");
 }
 
-async fn admin_lists_and_retries(app: TestApp) {
+async fn the_admin_page_lists_and_retries_failed_work(app: TestApp) {
     let (mut user, _) = signed_in(&app, "user@example.com", Role::User).await;
     let denied = user.call_fn("/fn/admin_data", &[("search", "")]).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
@@ -141,9 +141,9 @@ async fn reports_without_javascript(app: TestApp) {
 }
 
 on_both_databases!(
-    settings_profile_and_billing,
-    notifications_list_and_mark_read,
-    admin_lists_and_retries,
+    settings_change_the_profile_and_show_billing,
+    notifications_are_listed_and_marked_read,
+    the_admin_page_lists_and_retries_failed_work,
     reports_without_javascript
 );
 

@@ -63,7 +63,7 @@ async fn a_post_page_renders_sanitised_markdown_and_drafts_are_404_to_others(app
     assert!(missing.text().contains("Page not found"));
 }
 
-async fn comments_and_likes_via_server_functions(app: TestApp) {
+async fn readers_comment_and_like_through_server_functions(app: TestApp) {
     let author = account(&app, "b@example.com").await;
     let post = published(&app, &author, "Discuss", "Body").await;
     common::register(&app, "reader@example.com", "Reader", "password123").await;
@@ -100,7 +100,7 @@ async fn comments_and_likes_via_server_functions(app: TestApp) {
 on_both_databases!(
     the_front_page_lists_published_posts_and_searches,
     a_post_page_renders_sanitised_markdown_and_drafts_are_404_to_others,
-    comments_and_likes_via_server_functions,
+    readers_comment_and_like_through_server_functions,
 );
 
 async fn writing_through_the_editor_server_functions(app: TestApp) {
