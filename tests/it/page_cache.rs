@@ -99,7 +99,36 @@ async fn signed_in_pages_are_neither_served_from_nor_kept_in_the_cache(app: Test
     assert_eq!(app.client().get_page("/login").await.header("x-cache"), None);
 }
 
+/// Server functions that change nothing public are marked where they are declared
+/// (`KeepsPublicCache`); every other one that succeeds refreshes the pages.
+async fn server_functions_that_change_nothing_public_keep_the_pages(app: TestApp) {
+    let (_, token) = user_with_token(&app, "writer@example.com").await;
+    let post = new_post(&app, &token, "Kept page", &[], true).await;
+    app.client().get_page("/").await;
+    assert_eq!(app.client().get_page("/").await.header("x-cache"), Some("HIT"));
+
+    let mut reader = browser(&app, "reader@example.com").await;
+    for (path, form) in [
+        ("/fn/list_posts", vec![]),
+        ("/fn/current_user", vec![]),
+        ("/fn/unread_count", vec![]),
+        ("/fn/my_tokens", vec![]),
+        ("/fn/create_token", vec![("name", "ci"), ("read", "on"), ("expires_in_days", "30")]),
+    ] {
+        let res = reader.call_fn(path, &form).await;
+        assert!(res.status.is_success(), "{path}: {} {}", res.status, res.text());
+        assert_eq!(app.client().get_page("/").await.header("x-cache"), Some("HIT"), "after {path}");
+    }
+
+    // A comment is public: the next visitor gets a fresh render.
+    let id = post["id"].to_string();
+    let res = reader.call_fn("/fn/add_comment", &[("post_id", id.as_str()), ("body", "Seen by all")]).await;
+    assert!(res.status.is_success(), "{}", res.text());
+    assert_eq!(app.client().get_page("/").await.header("x-cache"), Some("MISS"));
+}
+
 on_both_databases!(
+    server_functions_that_change_nothing_public_keep_the_pages,
     anonymous_visitors_share_a_render_with_a_nonce_each,
     a_public_write_refreshes_the_pages_at_once,
     signed_in_pages_are_neither_served_from_nor_kept_in_the_cache,
