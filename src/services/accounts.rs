@@ -108,15 +108,7 @@ pub async fn change_password(db: &Db, user: &User, change: PasswordChange) -> Re
         .await?
         .ok_or_else(|| Error::not_found("No such account."))?;
     let detail = serde_json::json!({});
-    let entry = db::audit::Entry {
-        actor_id: Some(user.id),
-        action: "user.password_change",
-        entity_type: "user",
-        entity_id: user.id,
-        detail: &detail,
-        now: Utc::now(),
-    };
-    db::audit::append(tx.conn(), &entry).await?;
+    super::audit::record(&mut tx, Some(&user), "user.password_change", ("user", user.id), &detail).await?;
     tx.commit().await?;
     tracing::info!(user_id = user.id, "password changed; other sessions ended");
     Ok(epoch)

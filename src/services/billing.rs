@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::{events::Bus, notifications};
 use crate::{
     config::Config,
-    db::{self, audit::Entry, Db},
+    db::{self, Db, Tx},
     error::{Error, Result},
     models::{Billing, NotificationKind, Plan, User},
 };
@@ -21,6 +21,11 @@ pub fn plan_for(status: &str, deleted: bool) -> Plan {
 }
 
 /// A user's billing state, with the upgrade link when one is configured.
+/// Records a billing change to `user_id` (no actor: Stripe made it) in the audit log.
+async fn audit(tx: &mut Tx, action: &str, user_id: i64, detail: &Value) -> Result<()> {
+    super::audit::record(tx, None, action, ("user", user_id), detail).await
+}
+
 pub async fn billing(db: &Db, config: &Config, user: &User) -> Result<Billing> {
     let mut conn = db.acquire().await?;
     let row = db::users::billing(conn.conn(), user.id).await?.ok_or_else(|| Error::not_found("No such user."))?;
@@ -86,18 +91,7 @@ async fn checkout_completed(db: &Db, session: &Value) -> Result<bool> {
         return Err(Error::not_found(format!("user {user_id} does not exist")));
     }
     let detail = json!({ "customer": customer });
-    db::audit::append(
-        tx.conn(),
-        &Entry {
-            actor_id: None,
-            action: "billing.link",
-            entity_type: "user",
-            entity_id: user_id,
-            detail: &detail,
-            now: Utc::now(),
-        },
-    )
-    .await?;
+    audit(&mut tx, "billing.link", user_id, &detail).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -135,18 +129,7 @@ async fn subscription_changed(db: &Db, bus: &Bus, sub: &Value, deleted: bool, ev
         return Ok(false);
     }
     let detail = json!({ "subscription": sub_id, "status": status, "plan": plan.as_str() });
-    db::audit::append(
-        tx.conn(),
-        &Entry {
-            actor_id: None,
-            action: "billing.subscription",
-            entity_type: "user",
-            entity_id: user.id,
-            detail: &detail,
-            now: Utc::now(),
-        },
-    )
-    .await?;
+    audit(&mut tx, "billing.subscription", user.id, &detail).await?;
     let data = json!({
         "plan": plan.as_str(), "status": status,
         "current_period_end": period_end.map(|t| t.to_rfc3339()), "url": "/settings"
@@ -176,18 +159,7 @@ async fn payment_failed(db: &Db, bus: &Bus, invoice: &Value, event_at: DateTime<
     let plan = plan_for("past_due", false);
     if same_subscription && db::users::set_past_due(tx.conn(), user.id, plan, event_at, Utc::now()).await? {
         let detail = json!({ "invoice": str_at(invoice, "/id"), "status": "past_due", "plan": plan.as_str() });
-        db::audit::append(
-            tx.conn(),
-            &Entry {
-                actor_id: None,
-                action: "billing.payment_failed",
-                entity_type: "user",
-                entity_id: user.id,
-                detail: &detail,
-                now: Utc::now(),
-            },
-        )
-        .await?;
+        audit(&mut tx, "billing.payment_failed", user.id, &detail).await?;
     }
     let data = json!({
         "invoice": str_at(invoice, "/id"),

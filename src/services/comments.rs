@@ -9,7 +9,7 @@ use super::{
     notifications,
 };
 use crate::{
-    db::{self, audit::Entry, Db, Tx},
+    db::{self, Db, Tx},
     error::{Error, Result},
     models::{
         list::PAGE_MAX,
@@ -36,9 +36,7 @@ async fn audit(
     id: i64,
     detail: &serde_json::Value,
 ) -> Result<()> {
-    let entry = Entry { actor_id: Some(actor.id), action, entity_type, entity_id: id, detail, now: Utc::now() };
-    db::audit::append(tx.conn(), &entry).await?;
-    Ok(())
+    super::audit::record(tx, Some(actor), action, (entity_type, id), detail).await
 }
 
 /// Adds a comment. The post's author is notified (`comment.created`) in the same transaction,

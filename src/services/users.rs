@@ -10,7 +10,6 @@ use serde_json::json;
 use crate::{
     db::{
         self,
-        audit::Entry,
         users::UserSort,
         Db,
     },
@@ -190,9 +189,7 @@ async fn keep_an_admin(tx: &mut db::Tx) -> Result<()> {
 
 async fn audit(tx: &mut db::Tx, actor: &User, action: &str, id: i64, detail: &serde_json::Value) -> Result<()> {
     // A user deleting themselves leaves no actor row behind; the entry keeps the id in its detail.
-    let entry = Entry { actor_id: Some(actor.id), action, entity_type: "user", entity_id: id, detail, now: Utc::now() };
-    db::audit::append(tx.conn(), &entry).await?;
-    Ok(())
+    super::audit::record(tx, Some(actor), action, ("user", id), detail).await
 }
 
 /// Admin: creates an account with a role.

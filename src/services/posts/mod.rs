@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{events::Bus, notifications};
 use crate::{
-    db::{self, audit::Entry, posts::NewPost, Db, Tx},
+    db::{self, posts::NewPost, Db, Tx},
     error::{Error, Result},
     models::{
         post::{slugify, ContentPatch},
@@ -17,16 +17,7 @@ use crate::{
 pub const FREE_PUBLISHED_LIMIT: i64 = 3;
 
 async fn audit(tx: &mut Tx, actor: &User, action: &str, post_id: i64, detail: serde_json::Value) -> Result<()> {
-    let entry = Entry {
-        actor_id: Some(actor.id),
-        action,
-        entity_type: "post",
-        entity_id: post_id,
-        detail: &detail,
-        now: Utc::now(),
-    };
-    db::audit::append(tx.conn(), &entry).await?;
-    Ok(())
+    super::audit::record(tx, Some(actor), action, ("post", post_id), &detail).await
 }
 
 /// Whether `viewer` may read a post: published ones by anyone, drafts by their author and admins.
