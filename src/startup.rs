@@ -13,10 +13,10 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use crate::{
     config::Config,
     db::{sessions::SessionStore, Db, PoolSettings},
-    handlers,
-    middleware as mw,
+    handlers, middleware as mw,
     services::{
-        cache, events::Bus, jobs::Queue, rate_limit::Limiter, reports::Exports, streams::StreamLimits, webhooks::Processor,
+        cache, events::Bus, jobs::Queue, rate_limit::Limiter, reports::Exports, streams::StreamLimits,
+        webhooks::Processor,
     },
     state::{AppState, Shared},
     ui::{shell, App},

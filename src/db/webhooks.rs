@@ -59,7 +59,14 @@ pub async fn set_outcome(
     const SQL: &str = "UPDATE webhook_events SET status = $2, last_error = $3, attempts = attempts + 1, \
                        processed_at = CASE WHEN $2 IN ('processed', 'ignored') THEN $4 ELSE processed_at END \
                        WHERE id = $1";
-    on_conn!(conn, |c| sqlx::query(SQL).bind(id).bind(status.as_str()).bind(error).bind(now).execute(c).await.map(|_| ()))
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(id)
+        .bind(status.as_str())
+        .bind(error)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ()))
 }
 
 /// Marks a failed delivery pending again (an administrator's retry).

@@ -4,13 +4,11 @@ use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
-    extract::{Id, Json, Query},
-};
+use super::extract::{Id, Json, Query};
 use crate::{
-    middleware::problem::Problem,
     error::{Error, Result},
     middleware::auth::{Caller, Writer},
+    middleware::problem::Problem,
     models::{
         list::page_size,
         post::{CommentBody, TagCount, COMMENTS_PAGE},

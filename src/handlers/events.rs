@@ -225,8 +225,9 @@ pub async fn post_stream(
                 }
                 // A comment list is refreshed whole; missing a few signals changes nothing.
                 Next::Lagged => {
-                    let ev =
-                        SseEvent::default().event(NotificationKind::CommentCreated.as_str()).data(json!({ "post_id": post_id }).to_string());
+                    let ev = SseEvent::default()
+                        .event(NotificationKind::CommentCreated.as_str())
+                        .data(json!({ "post_id": post_id }).to_string());
                     return Some((Ok(ev), (None, sub)));
                 }
                 Next::Closed => return None,

@@ -8,14 +8,13 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
 use utoipa::{
     openapi::{
         self,
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
         ContentBuilder, RefOr, ResponseBuilder,
     },
-    Modify, OpenApi, ToSchema,
+    Modify, OpenApi,
 };
 
 use super::{
@@ -74,8 +73,10 @@ impl Modify for Conventions {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("opaque").build()),
         );
-        components
-            .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::middleware::page_cache::SESSION_COOKIE))));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::middleware::page_cache::SESSION_COOKIE))),
+        );
         // v2 is v1 with another post-list envelope: document every v1 operation under /api/v2
         // too, with v2's own list.
         let v1: Vec<(String, openapi::PathItem)> = doc

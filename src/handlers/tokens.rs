@@ -4,13 +4,11 @@ use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{
-    extract::{Id, Json},
-};
+use super::extract::{Id, Json};
 use crate::{
-    middleware::problem::Problem,
     error::{Error, Result},
     middleware::auth::SessionCaller,
+    middleware::problem::Problem,
     models::{ApiToken, CreatedToken, NewTokenRequest},
     services::tokens,
     state::AppState,

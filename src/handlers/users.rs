@@ -9,15 +9,14 @@ use axum::{
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{
-    extract::{precondition, versioned_json, Id, IfMatch, Json, Query},
-};
+use super::extract::{precondition, versioned_json, Id, IfMatch, Json, Query};
 use crate::{
-    middleware::problem::Problem,
     db::users::UserSort,
     error::{Error, Result},
     middleware::auth::{Caller, Writer},
+    middleware::problem::Problem,
     models::{
+        list::{in_range, page_size, PAGE_DEFAULT},
         validation::{NewAccount, ProfileChange},
         Plan, Role, User,
     },
@@ -187,7 +186,9 @@ pub async fn patch(
     if_match: Result<Option<IfMatchOpt>, Error>,
     Json(b): Json<PatchUserBody>,
 ) -> Result<Response> {
-    let clearable = |v: &Option<Option<String>>| v.as_ref().map(|v| v.as_deref().unwrap_or(""));
+    fn clearable(v: &Option<Option<String>>) -> Option<&str> {
+        v.as_ref().map(|v| v.as_deref().unwrap_or(""))
+    }
     let change = ProfileChange::parse(b.name.as_deref(), clearable(&b.avatar_url), clearable(&b.github_repo))
         .map_err(Error::validation)?
         .with_role(b.role)

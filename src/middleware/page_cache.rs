@@ -122,7 +122,11 @@ pub async fn store(cache: &Store, key: Key, res: Response) -> Response {
     kept.remove(header::CONTENT_SECURITY_POLICY);
     kept.remove("x-request-id");
     let nonce = std::str::from_utf8(&bytes).ok().filter(|b| b.contains(&*key.nonce)).map(|_| key.nonce.clone());
-    http_cache::Entry { status: parts.status, headers: kept, body: bytes.clone(), nonce }.keep(cache, key.key, key.generation);
+    http_cache::Entry { status: parts.status, headers: kept, body: bytes.clone(), nonce }.keep(
+        cache,
+        key.key,
+        key.generation,
+    );
     parts.headers.insert(&X_CACHE, HeaderValue::from_static("MISS"));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))

@@ -39,7 +39,7 @@ macro_rules! named_enum {
         impl TryFrom<String> for $name {
             type Error = $crate::models::UnknownName;
 
-            fn try_from(s: String) -> Result<Self, Self::Error> {
+            fn try_from(s: String) -> Result<Self, $crate::models::UnknownName> {
                 Self::parse(&s).ok_or($crate::models::UnknownName(s))
             }
         }

@@ -146,8 +146,12 @@ impl ContentPatch {
         tags: Option<&[&str]>,
     ) -> Result<Self, Vec<FieldError>> {
         // Valid stand-ins for the absent fields: only the given ones can fail.
-        let checked =
-            PostContent::parse_parts(title.unwrap_or("-"), body.unwrap_or("-"), category.unwrap_or("tech"), tags.unwrap_or(&[]))?;
+        let checked = PostContent::parse_parts(
+            title.unwrap_or("-"),
+            body.unwrap_or("-"),
+            category.unwrap_or("tech"),
+            tags.unwrap_or(&[]),
+        )?;
         Ok(ContentPatch {
             title: title.map(|_| checked.title.clone()),
             body: body.map(|_| checked.body.clone()),

@@ -165,14 +165,11 @@ impl ProfileChange {
         github_repo: Option<&str>,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut keep = |r: Result<_, FieldError>| r.map_err(|e| errors.push(e)).ok();
-        let change = ProfileChange {
-            name: name.and_then(|n| keep(parse_name(n))),
-            avatar_url: avatar_url.and_then(|u| keep(parse_avatar_url(u))),
-            github_repo: github_repo.and_then(|r| keep(parse_github_repo(r))),
-            role: None,
-            plan: None,
-        };
+        let mut keep = |e: FieldError| errors.push(e);
+        let name = name.and_then(|n| parse_name(n).map_err(&mut keep).ok());
+        let avatar_url = avatar_url.and_then(|u| parse_avatar_url(u).map_err(&mut keep).ok());
+        let github_repo = github_repo.and_then(|r| parse_github_repo(r).map_err(&mut keep).ok());
+        let change = ProfileChange { name, avatar_url, github_repo, role: None, plan: None };
         if errors.is_empty() {
             Ok(change)
         } else {

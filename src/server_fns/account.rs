@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use crate::models::{AppError, Billing, NotificationPage};
 #[cfg(feature = "ssr")]
 use crate::{
-    error::Error,
     middleware::auth::renew,
     models::validation::ProfileChange,
     server_fns::ctx::Ctx,
@@ -18,8 +17,7 @@ use crate::{
 pub async fn update_profile(name: String, github_repo: String) -> Result<(), AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let change =
-        cx.check(ProfileChange::parse(Some(&name), None, Some(&github_repo)))?;
+    let change = cx.check(ProfileChange::parse(Some(&name), None, Some(&github_repo)))?;
     cx.call(users::update(&cx.state.db, &user, user.id, None, change)).await?;
     Ok(())
 }
@@ -38,7 +36,11 @@ pub async fn change_password(
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
     cx.limit_auth_attempt().await?;
-    let change = cx.check(validation::PasswordChange::parse(&current_password, &new_password, &confirm_password))?;
+    let change = cx.check(crate::models::validation::PasswordChange::parse(
+        &current_password,
+        &new_password,
+        &confirm_password,
+    ))?;
     let epoch = cx.call(accounts::change_password(&cx.state.db, &user, change)).await?;
     cx.call(renew(cx.session()?, epoch)).await?;
     Ok(())

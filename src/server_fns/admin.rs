@@ -7,7 +7,7 @@ use crate::models::{AdminOverview, AppError};
 #[cfg(feature = "ssr")]
 use crate::{
     error::Error,
-    models::Role,
+    models::{validation::ProfileChange, Role},
     server_fns::ctx::Ctx,
     services::{admin, users},
 };

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use crate::models::{AppError, User};
 #[cfg(feature = "ssr")]
 use crate::{
-    error::Error,
     middleware::auth::{sign_in, sign_out},
     models::{
         validation::{safe_next, Credentials, NewAccount},

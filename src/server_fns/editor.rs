@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::models::{post::MyPost, AppError, Post};
 #[cfg(feature = "ssr")]
-use crate::{error::Error, models::PostContent, server_fns::ctx::Ctx, services::posts};
+use crate::{models::PostContent, server_fns::ctx::Ctx, services::posts};
 
 /// The signed-in user's posts, drafts included, as the dashboard lists them.
 #[server(prefix = "/fn", endpoint = "my_posts")]

@@ -35,8 +35,7 @@ pub async fn my_tokens() -> Result<TokenManager, AppError> {
     let created = match already {
         Some(taken) => taken,
         None => {
-            let taken =
-                cx.call(cx.session()?.remove::<CreatedToken>(NEW_TOKEN_KEY)).await?;
+            let taken = cx.call(cx.session()?.remove::<CreatedToken>(NEW_TOKEN_KEY)).await?;
             if let Some(Ok(mut slot)) = render.as_ref().map(|r| r.0.lock()) {
                 *slot = Some(taken.clone());
             }

@@ -29,7 +29,8 @@ pub async fn raise_once(
     dedupe_key: &str,
     data: &Value,
 ) -> Result<Option<Notification>> {
-    Ok(db::notifications::insert_unless_unread(conn, user_id, kind.as_str(), dedupe_key, &data.to_string(), Utc::now()).await?)
+    Ok(db::notifications::insert_unless_unread(conn, user_id, kind.as_str(), dedupe_key, &data.to_string(), Utc::now())
+        .await?)
 }
 
 /// Publishes committed notifications.

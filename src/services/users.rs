@@ -8,11 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    db::{
-        self,
-        users::UserSort,
-        Db,
-    },
+    db::{self, users::UserSort, Db},
     error::{Error, Result},
     models::{validation::ProfileChange, AppError, Plan, Role, User},
 };

@@ -5,8 +5,8 @@
 use crate::common;
 
 use axum::http::{Method, StatusCode};
-use common::{browser, multipart, upload, user_with_token, RequestSpec, TestApp, PNG};
-use serde_json::{json, Value};
+use common::{browser, multipart, upload, user_with_token, TestApp, PNG};
+use serde_json::json;
 
 async fn a_deleted_account_leaves_no_files(app: TestApp) {
     let (user, token) = user_with_token(&app, "leaver@example.com").await;
@@ -161,6 +161,4 @@ async fn idempotent_replays_keep_no_secret_in_clear(app: TestApp) {
     }
 }
 
-on_both_databases!(
-    idempotent_replays_keep_no_secret_in_clear,
-);
+on_both_databases!(idempotent_replays_keep_no_secret_in_clear,);

@@ -7,7 +7,7 @@ use crate::common;
 use std::collections::HashSet;
 
 use axum::http::{Method, StatusCode};
-use common::{admin_with_token, multipart, new_post, upload, user_with_token, TestApp, PNG};
+use common::{admin_with_token, new_post, user_with_token, TestApp};
 use serde_json::{json, Value};
 
 /// Lifts the free plan's limit of three published posts for `user` (an admin's PATCH).

@@ -3,11 +3,8 @@
 
 use crate::common;
 
-use axum::{
-    body::Body,
-    http::{Method, StatusCode},
-};
-use common::{user_with_token, RequestSpec, TestApp};
+use axum::http::{Method, StatusCode};
+use common::{user_with_token, TestApp};
 use serde_json::{json, Value};
 
 async fn batches_run_through_the_router_as_the_caller(app: TestApp) {

@@ -117,7 +117,4 @@ async fn uploads_are_judged_by_content_and_served_immutable(app: TestApp) {
         .problem(415, "UNSUPPORTED_MEDIA_TYPE");
 }
 
-on_both_databases!(
-    personal_tokens_are_managed_from_a_session,
-    uploads_are_judged_by_content_and_served_immutable,
-);
+on_both_databases!(personal_tokens_are_managed_from_a_session, uploads_are_judged_by_content_and_served_immutable,);

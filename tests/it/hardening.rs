@@ -7,11 +7,8 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use axum::{
-    body::Body,
-    http::{Method, StatusCode},
-};
-use common::{browser, multipart, new_post, upload, user_with_token, RequestSpec, TestApp, PNG};
+use axum::{body::Body, http::Method};
+use common::{browser, multipart, new_post, user_with_token, RequestSpec, TestApp, PNG};
 use serde_json::{json, Value};
 
 const TABLES: [&str; 12] = [

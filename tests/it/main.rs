@@ -7,9 +7,9 @@
 #[macro_use]
 mod common;
 
+mod account_safety;
 mod api_conventions;
 mod api_foundation;
-mod account_safety;
 mod api_resources;
 mod api_surfaces;
 mod api_tokens_uploads;

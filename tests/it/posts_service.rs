@@ -236,15 +236,14 @@ mod listing {
         assert_eq!(seen, published, "newest first, no duplicates, no gaps");
         assert_eq!(pages, 3);
 
-        let rust =
-            posts::list_published(app.db(), &ListFilter { tags: vec!["rust".into()], ..Default::default() }, None, 50)
-                .await
-                .unwrap();
+        let rust = posts::list_published(app.db(), &ListFilter::parse(None, ["rust"], None, None).unwrap(), None, 50)
+            .await
+            .unwrap();
         assert_eq!(rust.items.len(), 3);
         assert!(rust.items.iter().all(|p| p.tags == ["rust"]));
         let business = posts::list_published(
             app.db(),
-            &ListFilter { category: Some(Category::Business), ..Default::default() },
+            &ListFilter::parse(Some(Category::Business), [], None, None).unwrap(),
             None,
             50,
         )

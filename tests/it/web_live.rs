@@ -95,7 +95,15 @@ async fn the_admin_page_lists_and_retries_failed_work(app: TestApp) {
     .await
     .unwrap()
     .unwrap();
-    quire::db::webhooks::set_outcome(tx.conn(), event, "failed", Some("boom"), chrono::Utc::now()).await.unwrap();
+    quire::db::webhooks::set_outcome(
+        tx.conn(),
+        event,
+        quire::models::DeliveryStatus::Failed,
+        Some("boom"),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let handler = quire::services::webhooks::Processor { db: db.clone(), bus: app.bus().clone() };
     let ran = app.state.queue.run_one("test", &handler, chrono::Utc::now()).await.unwrap();

@@ -3,7 +3,6 @@
 
 use crate::common;
 
-
 use axum::{body::Body, http::Method};
 use common::{eventually, user_with_token, RequestSpec, TestApp, TestResponse};
 use quire::services::webhooks::{github_signature, stripe_signature};
@@ -116,8 +115,7 @@ async fn an_older_stripe_event_never_overrides_a_newer_one(app: TestApp) {
         200
     );
     eventually("the late event is handled", || async {
-        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o2' AND status <> 'pending'").await
-            == 1
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o2' AND status <> 'pending'").await == 1
     })
     .await;
     assert_eq!(billing(&app, uid).await, ("free".into(), "canceled".into()), "a cancelled user stays free");
@@ -127,8 +125,7 @@ async fn an_older_stripe_event_never_overrides_a_newer_one(app: TestApp) {
         200
     );
     eventually("handled", || async {
-        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o4' AND status <> 'pending'").await
-            == 1
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o4' AND status <> 'pending'").await == 1
     })
     .await;
     assert_eq!(billing(&app, uid).await.0, "free");
@@ -163,8 +160,7 @@ async fn an_older_stripe_event_never_overrides_a_newer_one(app: TestApp) {
         "data": {"object": {"id": "in_8", "customer": "cus_9", "subscription": "sub_10"}}});
     assert_eq!(signed_stripe(&app, &stale_failure).await.status, 200);
     eventually("handled", || async {
-        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o8' AND status <> 'pending'").await
-            == 1
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE external_id = 'evt_o8' AND status <> 'pending'").await == 1
     })
     .await;
     assert_eq!(billing(&app, uid).await, ("pro".into(), "active".into()));
@@ -254,11 +250,9 @@ async fn plan_follows_the_subscription_through_the_queue(app: TestApp) {
         app.count("SELECT COUNT(*) FROM jobs WHERE status = 'done'").await == 2
     })
     .await;
-    let n = count(
-        &app,
-        &format!("SELECT COUNT(*) FROM notifications WHERE user_id = {uid} AND kind = 'subscription.updated'"),
-    )
-    .await;
+    let n = app
+        .count(&format!("SELECT COUNT(*) FROM notifications WHERE user_id = {uid} AND kind = 'subscription.updated'"))
+        .await;
     assert_eq!(n, 1);
 
     // Past due: back to free. Deleted: free as well.
@@ -325,18 +319,15 @@ async fn github_release_becomes_a_draft_once(app: TestApp) {
     assert_eq!(dup.json()["duplicate"], true);
 
     eventually("the release draft exists", || async {
-        app.count("SELECT COUNT(*) FROM webhook_events WHERE status = 'processed' AND kind = 'release.published'")
-            .await
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE status = 'processed' AND kind = 'release.published'").await
             == 1
     })
     .await;
-    let drafts = count(
-        &app,
-        &format!(
+    let drafts = app
+        .count(&format!(
             "SELECT COUNT(*) FROM posts WHERE author_id = {uid} AND title = 'Release v1.2.0' AND published = false"
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(drafts, 1, "one draft, however often GitHub delivers");
     let body = match app.db() {
         quire::db::Db::Sqlite(p) => {
@@ -383,8 +374,7 @@ async fn github_release_becomes_a_draft_once(app: TestApp) {
     let res = github(&app, "release", "d-rel-2", &other, Some(github_signature(GITHUB_SECRET, other.as_bytes()))).await;
     assert_eq!(res.status, 200);
     eventually("the unknown repository's release is ignored", || async {
-        app.count("SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored' AND external_id = 'd-rel-2'").await
-            == 1
+        app.count("SELECT COUNT(*) FROM webhook_events WHERE status = 'ignored' AND external_id = 'd-rel-2'").await == 1
     })
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1);

@@ -16,8 +16,7 @@ use crate::{
         Category, Comment, Post, PostContent, User,
     },
     services::{
-        comments,
-        posts,
+        comments, posts,
         users::{self, UserQuery},
     },
     state::AppState,
@@ -134,8 +133,7 @@ impl Query {
     ) -> async_graphql::Result<PostConnection> {
         let limit = page_size("first", first.map(i64::from), PAGE_DEFAULT).map_err(app)?;
         let tags = tags.unwrap_or_default();
-        let filter =
-            ListFilter::parse(category, tags.iter().map(String::as_str), author, q.as_deref()).map_err(app)?;
+        let filter = ListFilter::parse(category, tags.iter().map(String::as_str), author, q.as_deref()).map_err(app)?;
         let list = posts::list_published(&state(ctx).db, &filter, after.as_deref(), limit).await.map_err(gql)?;
         let has_more = list.next_cursor.is_some();
         Ok(PostConnection { items: list.items, next_cursor: list.next_cursor, has_more })

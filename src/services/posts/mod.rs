@@ -10,7 +10,8 @@ use crate::{
     error::{Error, Result},
     models::{
         post::{slugify, ContentPatch},
-        AppError, NotificationKind, Plan, Post, PostContent, User},
+        AppError, NotificationKind, Plan, Post, PostContent, User,
+    },
 };
 
 /// How many published posts a `free` account may hold at once.

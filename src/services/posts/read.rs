@@ -30,7 +30,7 @@ pub async fn search(db: &Db, query: &str, limit: i64) -> Result<Vec<Post>> {
 pub use db::posts::ListFilter;
 
 /// Attaches tags to rows with one extra query for the whole page.
-async fn with_tags(conn: db::Conn<'_>, rows: Vec<db::posts::PostRow>) -> Result<Vec<Post>> {
+pub(super) async fn with_tags(conn: db::Conn<'_>, rows: Vec<db::posts::PostRow>) -> Result<Vec<Post>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let tags = db::posts::tags_of(conn, &ids).await?;
     Ok(rows

@@ -23,7 +23,9 @@ use super::{events::Bus, notifications};
 use crate::{
     db::{self, reports::ReportRow, Db},
     error::{Error, Result},
-    models::{AppError, ErrorCode, FieldError, NotificationKind, ReportFormat, ReportInfo, ReportKind, ReportStatus, User},
+    models::{
+        AppError, ErrorCode, FieldError, NotificationKind, ReportFormat, ReportInfo, ReportKind, ReportStatus, User,
+    },
 };
 
 /// A validated export request.

@@ -3,7 +3,7 @@
 
 use axum::{
     body::Body,
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode},
 };
 use serde_json::Value;
 
@@ -11,7 +11,7 @@ use super::TestApp;
 
 /// A browser-like client: keeps the session cookie between requests.
 pub struct Client<'a> {
-    app: &'a TestApp,
+    pub(super) app: &'a TestApp,
     pub cookie: Option<String>,
 }
 

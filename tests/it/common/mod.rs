@@ -9,11 +9,7 @@ mod fixtures;
 pub use client::*;
 pub use fixtures::*;
 
-use axum::{
-    body::Body,
-    http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode},
-    Router,
-};
+use axum::{body::Body, http::Request, Router};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use quire::{config::Config, db::Db, startup, state::AppState};
