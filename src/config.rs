@@ -38,6 +38,12 @@ pub enum LogFormat {
 pub struct Config {
     /// QUIRE_ADDR: where to listen.
     pub addr: SocketAddr,
+    /// QUIRE_METRICS_ADDR: where `/metrics` (Prometheus) is served; unset: nowhere. Never the
+    /// public address.
+    pub metrics_addr: Option<SocketAddr>,
+    /// REDIS_URL: `redis://…` shared by every node (rate limits, cache invalidation); unset:
+    /// this node alone.
+    pub redis_url: Option<Secret<String>>,
     /// QUIRE_DATA_DIR: where the SQLite file and uploads live.
     pub data_dir: PathBuf,
     /// DATABASE_URL: `postgres://…` or `sqlite://…`; unset means `<data dir>/quire.db`.
@@ -279,6 +285,23 @@ impl Config {
         let sse_max_per_user = positive(&get, "QUIRE_SSE_MAX_PER_USER", 10)? as usize;
         let sse_max_per_ip = positive(&get, "QUIRE_SSE_MAX_PER_IP", 50)? as usize;
         let job_workers: usize = parse(&get, "QUIRE_JOB_WORKERS", 2)?;
+        let metrics_addr = match get("QUIRE_METRICS_ADDR").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(raw) => Some(raw.trim().parse::<SocketAddr>().map_err(|e| ConfigError {
+                var: "QUIRE_METRICS_ADDR",
+                message: format!("cannot parse `{raw}` as host:port: {e}"),
+            })?),
+        };
+        if metrics_addr.is_some() && metrics_addr == Some(addr) {
+            return Err(ConfigError { var: "QUIRE_METRICS_ADDR", message: "must differ from QUIRE_ADDR".into() });
+        }
+        let redis_url = match get("REDIS_URL").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(raw) if raw.starts_with("redis://") || raw.starts_with("rediss://") => Some(Secret::new(raw)),
+            Some(_) => {
+                return Err(ConfigError { var: "REDIS_URL", message: "must start with redis:// or rediss://".into() })
+            }
+        };
         let jobs = QueueSettings {
             max_attempts: i64::from(positive(&get, "QUIRE_JOB_MAX_ATTEMPTS", 8)?),
             lease: Duration::from_secs(u64::from(positive(&get, "QUIRE_JOB_LEASE_SECS", 60)?)),
@@ -289,6 +312,8 @@ impl Config {
 
         Ok(Config {
             addr,
+            metrics_addr,
+            redis_url,
             data_dir,
             database_url: Secret::new(database_url),
             db_max_connections,
@@ -383,6 +408,12 @@ mod tests {
         assert_eq!(cfg(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
         assert_eq!(cfg(&[("QUIRE_COOKIE_SECURE", "maybe")]).unwrap_err().var, "QUIRE_COOKIE_SECURE");
         assert_eq!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var, "DATABASE_URL");
+        assert_eq!(cfg(&[("REDIS_URL", "http://cache")]).unwrap_err().var, "REDIS_URL");
+        assert_eq!(cfg(&[("QUIRE_METRICS_ADDR", "everywhere")]).unwrap_err().var, "QUIRE_METRICS_ADDR");
+        assert_eq!(
+            cfg(&[("QUIRE_ADDR", "127.0.0.1:3000"), ("QUIRE_METRICS_ADDR", "127.0.0.1:3000")]).unwrap_err().var,
+            "QUIRE_METRICS_ADDR"
+        );
         assert_eq!(cfg(&[("QUIRE_CORS_ORIGINS", "*")]).unwrap_err().var, "QUIRE_CORS_ORIGINS");
         assert_eq!(cfg(&[("QUIRE_TRUSTED_PROXIES", "10.0.0.1,nope")]).unwrap_err().var, "QUIRE_TRUSTED_PROXIES");
         assert_eq!(cfg(&[("QUIRE_RATE_LIMIT_AUTH", "0")]).unwrap_err().var, "QUIRE_RATE_LIMIT_AUTH");

@@ -1,7 +1,14 @@
 //! Building the application: state from configuration, the router with every layer
 //! composed once, and serving with graceful shutdown. Tests call [`router`] directly.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use axum::{middleware, Router};
 use leptos::{config::LeptosOptions, prelude::*};
@@ -15,7 +22,11 @@ use crate::{
     db::{sessions::SessionStore, Db, PoolSettings},
     handlers, middleware as mw,
     services::{
-        cache, events::Bus, jobs::Queue, rate_limit::Limiter, reports::Exports, streams::StreamLimits,
+        cache,
+        events::Bus,
+        jobs::Queue,
+        ops::{Gauges, Ops},
+        shared, rate_limit::Limiter, reports::Exports, streams::StreamLimits,
         webhooks::Processor,
     },
     state::{AppState, Shared},
@@ -49,9 +60,32 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
         .await
         .map_err(|e| anyhow::anyhow!(format!("cannot open the database (DATABASE_URL): {e}")))?;
     db.migrate().await.map_err(|e| anyhow::anyhow!(format!("migrations failed: {e}")))?;
-    let limiter = Limiter::in_memory(config.rate_limits);
-    limiter.spawn_housekeeping();
+    crate::telemetry::prometheus();
     let cache = Arc::new(cache::Store::new(config.cache_ttl, config.cache_max_bytes));
+    // Several nodes: one rate-limit budget in Redis, and every write's invalidation sent to
+    // every node. Without REDIS_URL, this node alone (nothing changes).
+    let redis = match &config.redis_url {
+        Some(url) => Some(
+            shared::Shared::start(url.expose(), cache.clone())
+                .map_err(|e| anyhow::anyhow!(format!("cannot use Redis (REDIS_URL): {e}")))?,
+        ),
+        None => None,
+    };
+    let limiter = match &redis {
+        Some(link) => Limiter::with_store(config.rate_limits, |policies| {
+            Arc::new(shared::RedisStore::new(link.clone(), cache.clone(), policies))
+        }),
+        None => Limiter::in_memory(config.rate_limits),
+    };
+    limiter.spawn_housekeeping();
+    if let Some(link) = &redis {
+        let (link, store) = (Arc::downgrade(link), Arc::downgrade(&cache));
+        cache.set_broadcast(move || {
+            if let (Some(link), Some(store)) = (link.upgrade(), store.upgrade()) {
+                link.publish_invalidation(&store);
+            }
+        });
+    }
     let bus = match &db {
         Db::Postgres(pool) => Bus::postgres(pool.clone(), config.database_url.expose())
             .await
@@ -61,7 +95,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
     let queue = Queue::new(db.clone(), config.jobs);
     let exports = Exports::new(config.exports_max, config.exports_per_user);
     let streams = StreamLimits::new(config.sse_max_per_user, config.sse_max_per_ip);
-    Ok(AppState::new(Shared {
+    let state = AppState::new(Shared {
         leptos_options,
         db,
         config: Arc::new(config),
@@ -71,7 +105,44 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
         queue,
         exports,
         streams,
-    }))
+        ops: Ops::default(),
+        redis,
+        ready: AtomicBool::new(true),
+    });
+    spawn_sampler(&state);
+    Ok(state)
+}
+
+/// Once a second, for as long as the state lives: closes this node's operations point and
+/// sets the gauges Prometheus reads (event streams, the pool; the queue and the hourly counts
+/// every ten seconds, which cost a query each).
+fn spawn_sampler(state: &AppState) {
+    let weak = state.downgrade();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut slow = Gauges::default();
+        for n in 0u64.. {
+            tick.tick().await;
+            let Some(state) = AppState::upgrade(&weak) else { break };
+            if n % 10 == 0 {
+                match crate::services::ops::slow_gauges(&state.db).await {
+                    Ok(g) => slow = g,
+                    Err(e) => tracing::debug!(error = %e, "operations sampler could not read the database"),
+                }
+            }
+            let sse = i64::try_from(state.streams.open()).unwrap_or(i64::MAX);
+            metrics::gauge!("quire_sse_connections").set(sse as f64);
+            let (size, idle) = state.db.pool_stats();
+            metrics::gauge!("quire_db_pool_connections").set(f64::from(size));
+            metrics::gauge!("quire_db_pool_idle").set(idle as f64);
+            if n % 5 == 0 {
+                crate::telemetry::prometheus().run_upkeep();
+            }
+            let now = chrono::Utc::now().timestamp_millis();
+            state.ops.tick(now, Gauges { sse_connections: sse, ..slow });
+        }
+    });
 }
 
 /// Starts this node's job workers (QUIRE_JOB_WORKERS of them).
@@ -108,6 +179,8 @@ pub fn router(state: AppState) -> Router {
         })
         .nest_service("/api", handlers::router(state.clone()))
         .route("/uploads/{name}", axum::routing::get(handlers::uploads::serve))
+        // Metrics label requests by the route they matched (the API's own routers set theirs).
+        .route_layer(middleware::from_fn(|req, next| mw::request_metrics::remember_route("", req, next)))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             {
                 let state = state.clone();
@@ -126,11 +199,13 @@ pub fn router(state: AppState) -> Router {
         .layer(session_layer)
         // Time limits, the Origin check, body limits, refused input; server-function statuses
         // and cache invalidation on the way out.
-        .layer(middleware::from_fn_with_state(state, mw::edge::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), mw::edge::layer))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(mw::problem::layer))
         .layer(middleware::from_fn(mw::security_headers::page_nonce))
-        .layer(middleware::from_fn(mw::request_id::layer));
+        .layer(middleware::from_fn(mw::request_id::layer))
+        // Outermost: every answer is counted and timed, whatever answered it.
+        .layer(middleware::from_fn_with_state(state.clone(), mw::request_metrics::track));
     // The batch endpoint runs its operations through this same stack (with every layer
     // above); the copy it gets carries no batch target itself, so batches cannot nest.
     app.clone().layer(axum::Extension(handlers::batch::BatchTarget(app)))
@@ -176,13 +251,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!(format!("cannot listen on {addr} (QUIRE_ADDR): {e}")))?;
-    tracing::info!(%addr, database = ?db.dialect(), "Quire is listening on http://{addr}");
+    tracing::info!(%addr, database = ?db.dialect(), shared = state.redis.is_some(), "Quire is listening on http://{addr}");
+    let metrics = match state.config.metrics_addr {
+        Some(at) => Some(serve_metrics(at).await?),
+        None => None,
+    };
 
     let bus = state.bus.clone();
+    let node = state.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         stop.await;
+        // Load balancers see /api/v1/ready answer 503 from now on and stop sending traffic.
+        node.ready.store(false, Ordering::Release);
         tracing::info!("shutting down: finishing in-flight requests");
         // Event streams never finish by themselves: end them so they do not hold the shutdown.
         bus.close();
@@ -198,11 +280,37 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     cleanup.abort();
     purge.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     // A job cut off here keeps its lease; another worker takes it over when the lease ends.
     workers.iter().for_each(|w| w.abort());
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves `GET /metrics` (Prometheus' text format) on its own listener: an operator's port,
+/// never the public one.
+async fn serve_metrics(at: SocketAddr) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(at)
+        .await
+        .map_err(|e| anyhow::anyhow!(format!("cannot listen on {at} (QUIRE_METRICS_ADDR): {e}")))?;
+    tracing::info!(%at, "metrics on http://{at}/metrics");
+    let app = Router::new().route(
+        "/metrics",
+        axum::routing::get(|| async {
+            (
+                [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                crate::telemetry::prometheus().render(),
+            )
+        }),
+    );
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (before the

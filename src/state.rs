@@ -1,6 +1,9 @@
 //! What every request handler and server function can reach.
 
-use std::{ops::Deref, sync::Arc};
+use std::{
+    ops::Deref,
+    sync::{atomic::AtomicBool, Arc, Weak},
+};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -12,7 +15,9 @@ use crate::{
         cache::Store,
         events::Bus,
         jobs::Queue,
+        ops::Ops,
         rate_limit::Limiter,
+        shared::Shared as Redis,
         reports::{ExportContext, Exports},
         streams::StreamLimits,
     },
@@ -41,11 +46,27 @@ pub struct Shared {
     pub exports: Exports,
     /// Open event streams, capped per user and per client address.
     pub streams: StreamLimits,
+    /// The live operations numbers (the admin dashboard; the metrics see the same events).
+    pub ops: Ops,
+    /// Redis, when several nodes share it (REDIS_URL).
+    pub redis: Option<Arc<Redis>>,
+    /// Whether this node takes traffic: false while it starts and once it begins to stop
+    /// (`/api/v1/ready`).
+    pub ready: AtomicBool,
 }
 
 impl AppState {
     pub fn new(shared: Shared) -> Self {
         AppState(Arc::new(shared))
+    }
+
+    /// A handle that does not keep the state alive (for background tasks that end with it).
+    pub fn downgrade(&self) -> Weak<Shared> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub fn upgrade(weak: &Weak<Shared>) -> Option<Self> {
+        weak.upgrade().map(AppState)
     }
 
     /// What starting a report export needs.

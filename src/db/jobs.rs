@@ -118,6 +118,12 @@ pub async fn depth(conn: Conn<'_>) -> sqlx::Result<i64> {
 }
 
 /// Removes finished jobs older than `before`.
+/// How many jobs are in each status.
+pub async fn count_by_status(conn: Conn<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    const SQL: &str = "SELECT status, COUNT(*) FROM jobs GROUP BY status";
+    on_conn!(conn, |c| sqlx::query_as::<_, (String, i64)>(SQL).fetch_all(c).await)
+}
+
 pub async fn purge_done(conn: Conn<'_>, before: DateTime<Utc>) -> sqlx::Result<u64> {
     const SQL: &str = "DELETE FROM jobs WHERE status = 'done' AND updated_at < $1";
     on_conn!(conn, |c| sqlx::query(SQL).bind(before).execute(c).await.map(|r| r.rows_affected()))

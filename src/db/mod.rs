@@ -18,6 +18,7 @@ pub mod posts;
 pub mod reports;
 pub mod seed;
 pub mod sessions;
+pub mod stats;
 pub mod uploads;
 pub mod users;
 pub mod webhooks;
@@ -173,10 +174,23 @@ impl Db {
     }
 
     pub async fn acquire(&self) -> sqlx::Result<PooledConn> {
-        Ok(match self {
+        let start = std::time::Instant::now();
+        let conn = match self {
             Db::Sqlite(p) => PooledConn::Sqlite(p.acquire().await?),
             Db::Postgres(p) => PooledConn::Postgres(p.acquire().await?),
-        })
+        };
+        if start.elapsed() > std::time::Duration::from_millis(1) {
+            metrics::counter!("quire_db_pool_waits_total").increment(1);
+        }
+        Ok(conn)
+    }
+
+    /// The pool's open connections and how many of them are idle.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self {
+            Db::Sqlite(p) => (p.size(), p.num_idle()),
+            Db::Postgres(p) => (p.size(), p.num_idle()),
+        }
     }
 
     /// Begins a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):

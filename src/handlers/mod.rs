@@ -13,6 +13,7 @@ pub mod health;
 pub mod me;
 pub mod notifications;
 pub mod openapi;
+pub mod ops;
 pub mod posts;
 pub mod reports;
 pub mod tokens;
@@ -32,7 +33,7 @@ use axum::{
 use tower::ServiceBuilder;
 
 use crate::{
-    middleware::{api_gate, cors, http_cache, idempotency},
+    middleware::{api_gate, cors, http_cache, idempotency, request_metrics},
     state::AppState,
 };
 use versioning::ApiVersion;
@@ -51,6 +52,8 @@ where
     };
     Router::new()
         .route("/health", l(get(health::show)))
+        .route("/ready", l(get(health::ready)))
+        .route("/admin/ops/events", l(get(ops::stream)))
         .route("/auth/register", l(post(auth::register)))
         .route("/auth/token", l(post(auth::token)))
         .route("/me", l(get(me::show)))
@@ -84,7 +87,8 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(versioning::check_header))
         .layer(from_fn_with_state(state.clone(), api_gate::layer))
         .layer(from_fn_with_state(state.clone(), idempotency::layer))
-        .layer(from_fn_with_state(state.clone(), http_cache::layer));
+        .layer(from_fn_with_state(state.clone(), http_cache::layer))
+        .layer(from_fn(|req, next| request_metrics::remember_route("/api", req, next)));
     let l = move |m: MethodRouter<AppState>| m.route_layer(stack.clone());
 
     let versions = Router::new()
@@ -94,8 +98,8 @@ pub fn router(state: AppState) -> Router {
         .route("/docs", l(get(openapi::docs_page)))
         .route("/docs/init.js", l(get(openapi::docs_init)))
         // Providers sign their deliveries; no session, token or rate limit applies.
-        .route("/webhooks/stripe", post(webhooks::stripe))
-        .route("/webhooks/github", post(webhooks::github))
+        .route("/webhooks/stripe", post(webhooks::stripe).route_layer(from_fn(|req, next| request_metrics::remember_route("/api", req, next))))
+        .route("/webhooks/github", post(webhooks::github).route_layer(from_fn(|req, next| request_metrics::remember_route("/api", req, next))))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .with_state(state.clone());
     let by_version = versions.clone();

@@ -18,7 +18,7 @@ use utoipa::{
 };
 
 use super::{
-    auth, batch, comments, events, health, me, notifications, posts, reports, tokens, uploads, users, webhooks,
+    auth, batch, comments, events, health, me, notifications, ops, posts, reports, tokens, uploads, users, webhooks,
 };
 use crate::middleware::problem::Problem;
 
@@ -32,13 +32,13 @@ use crate::middleware::problem::Problem;
     ),
     servers((url = "/")),
     paths(
-        health::show, auth::register, auth::token, me::show,
+        health::show, health::ready, auth::register, auth::token, me::show,
         users::list, users::create, users::show, users::patch, users::delete,
         posts::list, posts::create, posts::show, posts::replace, posts::patch, posts::delete, posts::list_v2,
         comments::list, comments::create, comments::delete, comments::like, comments::unlike, comments::tags,
         tokens::list, tokens::create, tokens::revoke,
         uploads::create, batch::run, document,
-        events::stream, events::post_stream, notifications::list, notifications::mark_read,
+        events::stream, events::post_stream, ops::stream, notifications::list, notifications::mark_read,
         reports::create, reports::list, reports::download, webhooks::stripe, webhooks::github,
     ),
     components(schemas(Problem, posts::PostStatus, users::SortField, users::SortOrder, crate::models::Category)),

@@ -95,6 +95,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             *res.status_mut() = hit.status;
             *res.headers_mut() = hit.headers.clone();
             res.headers_mut().insert(&X_CACHE, HeaderValue::from_static("HIT"));
+            metrics::counter!("quire_cache_requests_total", "cache" => "api", "result" => "hit").increment(1);
             (res, Some(hit.body.clone()))
         }
         None => {
@@ -122,6 +123,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 headers.remove("x-request-id");
                 Entry { status: parts.status, headers, body: bytes.clone(), nonce: None }.keep(cache, key, generation);
                 parts.headers.insert(&X_CACHE, HeaderValue::from_static("MISS"));
+                metrics::counter!("quire_cache_requests_total", "cache" => "api", "result" => "miss").increment(1);
             }
             (Response::from_parts(parts, Body::empty()), Some(bytes))
         }

@@ -14,6 +14,7 @@ pub mod fn_status;
 pub mod http_cache;
 pub mod idempotency;
 pub mod input_guard;
+pub mod request_metrics;
 pub mod origin_check;
 pub mod page_cache;
 pub mod problem;

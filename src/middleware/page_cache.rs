@@ -81,6 +81,7 @@ pub fn lookup(cache: &Store, enabled: bool, req: &Request) -> Lookup {
             *res.status_mut() = hit.status;
             *res.headers_mut() = hit.headers.clone();
             res.headers_mut().insert(&X_CACHE, HeaderValue::from_static("HIT"));
+            metrics::counter!("quire_cache_requests_total", "cache" => "page", "result" => "hit").increment(1);
             Lookup::Hit(res)
         }
         None => Lookup::Miss(Key { key, generation, nonce }),
@@ -128,6 +129,7 @@ pub async fn store(cache: &Store, key: Key, res: Response) -> Response {
         key.generation,
     );
     parts.headers.insert(&X_CACHE, HeaderValue::from_static("MISS"));
+    metrics::counter!("quire_cache_requests_total", "cache" => "page", "result" => "miss").increment(1);
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))
 }

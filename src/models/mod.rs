@@ -61,6 +61,7 @@ impl std::error::Error for UnknownName {}
 pub mod error;
 pub mod events;
 pub mod list;
+pub mod ops;
 pub mod post;
 pub mod time;
 pub mod token;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::models::{AdminOverview, AppError};
+use crate::models::{ops::OpsSnapshot, AdminOverview, AppError};
 #[cfg(feature = "ssr")]
 use crate::{
     error::Error,
@@ -19,6 +19,16 @@ pub async fn admin_data(search: String) -> Result<AdminOverview, AppError> {
     let actor = cx.signed_in().await?;
     let search = search.trim();
     cx.call(admin::overview(&cx.state.db, &actor, (!search.is_empty()).then_some(search))).await
+}
+
+/// This node's live operations numbers, the last two minutes (the dashboard's first paint).
+#[server(prefix = "/fn", endpoint = "ops_snapshot")]
+#[middleware(crate::middleware::http_cache::KeepsPublicCache)]
+pub async fn ops_snapshot() -> Result<OpsSnapshot, AppError> {
+    let cx = Ctx::get()?;
+    let actor = cx.signed_in().await?;
+    cx.check(users::require_admin(&actor))?;
+    Ok(cx.state.ops.snapshot())
 }
 
 /// Puts a failed job back in the queue.

@@ -75,8 +75,22 @@ impl Queue {
         self.wake.notify_waiters();
     }
 
-    /// Claims and runs one due job as `worker` at `now`, recording the outcome.
+    /// Claims and runs one due job as `worker` at `now`, recording the outcome (and counting
+    /// it in `quire_job_runs_total`).
     pub async fn run_one(&self, worker: &str, handler: &dyn JobHandler, now: DateTime<Utc>) -> Result<Ran> {
+        let ran = self.run_one_uncounted(worker, handler, now).await?;
+        let outcome = match ran {
+            Ran::Idle => return Ok(ran),
+            Ran::Done(_) => "done",
+            Ran::Retry(..) => "retry",
+            Ran::Failed(_) => "failed",
+            Ran::LostLease(_) => "lost_lease",
+        };
+        metrics::counter!("quire_job_runs_total", "outcome" => outcome).increment(1);
+        Ok(ran)
+    }
+
+    async fn run_one_uncounted(&self, worker: &str, handler: &dyn JobHandler, now: DateTime<Utc>) -> Result<Ran> {
         let lease_until = now + chrono::Duration::from_std(self.settings.lease).map_err(Error::internal)?;
         let Some(job) = db::jobs::claim(&self.db, worker, now, lease_until).await? else { return Ok(Ran::Idle) };
         if job.attempts > job.max_attempts {

@@ -144,16 +144,25 @@ pub struct Limiter {
 
 impl Limiter {
     pub fn in_memory(limits: RateLimits) -> Self {
+        Self::with_store(limits, |policies| Arc::new(MemoryStore::new(policies)))
+    }
+
+    /// The configured policies over the store `make` builds for them (Redis, for several nodes).
+    pub fn with_store(limits: RateLimits, make: impl FnOnce(&[Policy]) -> Arc<dyn RateLimitStore>) -> Self {
         let minute = Duration::from_secs(60);
         let auth = Policy { name: PolicyName::Auth, limit: limits.auth, window: minute };
         let anonymous = Policy { name: PolicyName::Anonymous, limit: limits.anonymous, window: minute };
         let user = Policy { name: PolicyName::User, limit: limits.user, window: minute };
-        let store = Arc::new(MemoryStore::new(&[auth, anonymous, user]));
+        let store = make(&[auth, anonymous, user]);
         Limiter { auth, anonymous, user, store }
     }
 
     pub async fn hit(&self, policy: &Policy, key: &str) -> Decision {
-        self.store.hit(policy, key).await
+        let decision = self.store.hit(policy, key).await;
+        if !decision.allowed {
+            metrics::counter!("quire_rate_limit_refusals_total", "policy" => policy.name.as_str()).increment(1);
+        }
+        decision
     }
 
     /// Starts forgetting idle keys every minute, for as long as `self` lives elsewhere.

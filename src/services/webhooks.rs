@@ -138,7 +138,19 @@ pub async fn ingest_stripe(db: &Db, queue: &Queue, body: &[u8]) -> Result<Ingest
         return Err(Error::bad_request("The event needs an `id` and a `type`."));
     };
     let wanted = STRIPE_EVENTS.contains(&kind);
-    store(db, queue, "stripe", id, kind, body, wanted).await
+    counted("stripe", store(db, queue, "stripe", id, kind, body, wanted).await)
+}
+
+/// Counts a stored delivery in `quire_webhook_deliveries_total` (by source and outcome).
+fn counted(source: &'static str, stored: Result<Ingested>) -> Result<Ingested> {
+    let outcome = match &stored {
+        Ok(Ingested::Queued { .. }) => "queued",
+        Ok(Ingested::Recorded { .. }) => "recorded",
+        Ok(Ingested::Duplicate) => "duplicate",
+        Err(_) => "error",
+    };
+    metrics::counter!("quire_webhook_deliveries_total", "source" => source, "outcome" => outcome).increment(1);
+    stored
 }
 
 /// A verified GitHub delivery. `ping` and anything but a release are recorded, not queued.
@@ -152,7 +164,7 @@ pub async fn ingest_github(db: &Db, queue: &Queue, event: &str, delivery: &str, 
     let payload: Value = serde_json::from_slice(body).map_err(|_| Error::bad_request("The body is not JSON."))?;
     let action = payload.get("action").and_then(Value::as_str).unwrap_or("");
     let kind = if action.is_empty() { event.to_string() } else { format!("{event}.{action}") };
-    store(db, queue, "github", delivery, &kind, body, kind == "release.published").await
+    counted("github", store(db, queue, "github", delivery, &kind, body, kind == "release.published").await)
 }
 
 async fn store(

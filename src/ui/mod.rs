@@ -24,6 +24,7 @@ use pages::{
     login::LoginPage,
     not_found::NotFound,
     notifications::NotificationsPage,
+    ops::OpsPage,
     post::PostPage,
     register::RegisterPage,
     reports::ReportsPage,
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard/posts/:id/edit") view=EditPostPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/ops") view=OpsPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async/>
                 </Routes>

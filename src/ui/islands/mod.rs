@@ -6,7 +6,8 @@
 //!   reload, and new comments arriving live;
 //! - [`dashboard::MyPosts`]: publish, unpublish and delete without a reload;
 //! - [`editor::EditorForm`]: instant validation, image upload with progress, stale-edit conflicts;
-//! - [`reports::Exporter`]: an export's streamed progress, the download and the list.
+//! - [`reports::Exporter`]: an export's streamed progress, the download and the list;
+//! - [`ops::OpsCharts`]: the operations dashboard's charts, moving once a second.
 //!
 //! Islands take plain, serialisable props (they travel in the page) and use no context from
 //! the server-rendered page around them: links inside them are plain `<a>`.
@@ -14,5 +15,6 @@
 pub mod badge;
 pub mod dashboard;
 pub mod editor;
+pub mod ops;
 pub mod post;
 pub mod reports;

@@ -52,6 +52,7 @@ fn Admin() -> impl IntoView {
     });
     view! {
         <h1>"Administration"</h1>
+        <p><a href="/admin/ops" data-testid="ops-link">"Live operations"</a></p>
         <FormError error=action_error/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -7,6 +7,7 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod notifications;
+pub mod ops;
 pub mod post;
 pub mod register;
 pub mod reports;
