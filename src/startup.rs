@@ -115,7 +115,7 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
 
 /// Once a second, for as long as the state lives: closes this node's operations point and
 /// sets the gauges Prometheus reads (event streams, the pool; the queue and the hourly counts
-/// every ten seconds, which cost a query each).
+/// every five seconds, which cost a few queries).
 fn spawn_sampler(state: &AppState) {
     let weak = state.downgrade();
     tokio::spawn(async move {
@@ -125,7 +125,7 @@ fn spawn_sampler(state: &AppState) {
         for n in 0u64.. {
             tick.tick().await;
             let Some(state) = AppState::upgrade(&weak) else { break };
-            if n % 10 == 0 {
+            if n % 5 == 0 {
                 match crate::services::ops::slow_gauges(&state.db).await {
                     Ok(g) => slow = g,
                     Err(e) => tracing::debug!(error = %e, "operations sampler could not read the database"),
