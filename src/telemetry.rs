@@ -58,4 +58,24 @@ fn describe() {
     describe_counter!("quire_db_pool_waits_total", "Connection acquisitions that waited over a millisecond");
     describe_gauge!("quire_redis_up", "1 while Redis answers (REDIS_URL set), else 0");
     describe_counter!("quire_redis_failures_total", "Times Redis stopped answering");
+    // Counters exist from the start (at 0), so every node shows every series.
+    for outcome in ["done", "retry", "failed", "lost_lease"] {
+        metrics::counter!("quire_job_runs_total", "outcome" => outcome).increment(0);
+    }
+    for source in ["stripe", "github"] {
+        for outcome in ["queued", "recorded", "duplicate", "error"] {
+            metrics::counter!("quire_webhook_deliveries_total", "source" => source, "outcome" => outcome).increment(0);
+        }
+    }
+    for policy in ["auth", "anonymous", "user"] {
+        metrics::counter!("quire_rate_limit_refusals_total", "policy" => policy).increment(0);
+    }
+    for cache in ["api", "page"] {
+        for result in ["hit", "miss"] {
+            metrics::counter!("quire_cache_requests_total", "cache" => cache, "result" => result).increment(0);
+        }
+    }
+    metrics::counter!("quire_db_pool_waits_total").increment(0);
+    metrics::counter!("quire_redis_failures_total").increment(0);
+    metrics::gauge!("http_requests_in_flight").set(0.0);
 }

@@ -47,10 +47,11 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let elapsed = start.elapsed();
     let status = res.status();
     let route = res.extensions().get::<RouteTemplate>().map_or_else(|| Arc::from("unmatched"), |r| r.0.clone());
-    let status_label = status.as_str().to_string();
-    let labels = [("method", method.to_string()), ("route", route.to_string()), ("status", status_label)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    let code = status.as_str().to_string();
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.to_string(), "status" => code.clone())
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route.to_string(), "status" => code)
+        .record(elapsed.as_secs_f64());
     state.ops.record(elapsed, status.is_server_error());
     res
 }

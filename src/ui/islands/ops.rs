@@ -36,7 +36,7 @@ pub fn OpsCharts(initial: OpsSnapshot) -> impl IntoView {
 fn Chart(series: Series, points: RwSignal<Vec<OpsPoint>>) -> impl IntoView {
     let values = move || points.with(|v| v.iter().map(series.value).collect::<Vec<f64>>());
     let latest = move || points.with(|v| v.last().map(series.value).unwrap_or(0.0));
-    let at = move || points.with(|v| v.last().map_or(0, |p| p.at_ms));
+    let at = move || points.with(|v| v.last().map_or(0, |p| p.at_ms)).to_string();
     view! {
         <figure class="chart" data-series=series.id data-latest=move || format!("{:.3}", latest()) data-at=at>
             <figcaption>
