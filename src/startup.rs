@@ -26,7 +26,10 @@ use crate::{
         events::Bus,
         jobs::Queue,
         ops::{Gauges, Ops},
-        shared, rate_limit::Limiter, reports::Exports, streams::StreamLimits,
+        rate_limit::Limiter,
+        reports::Exports,
+        shared,
+        streams::StreamLimits,
         webhooks::Processor,
     },
     state::{AppState, Shared},
@@ -180,7 +183,7 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/api", handlers::router(state.clone()))
         .route("/uploads/{name}", axum::routing::get(handlers::uploads::serve))
         // Metrics label requests by the route they matched (the API's own routers set theirs).
-        .route_layer(middleware::from_fn(|req, next| mw::request_metrics::remember_route("", req, next)))
+        .route_layer(middleware::from_fn(mw::request_metrics::remember_route))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             {
                 let state = state.clone();

@@ -17,8 +17,8 @@ use crate::{
         jobs::Queue,
         ops::Ops,
         rate_limit::Limiter,
-        shared::Shared as Redis,
         reports::{ExportContext, Exports},
+        shared::Shared as Redis,
         streams::StreamLimits,
     },
 };

@@ -34,7 +34,9 @@ pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
-            tracing::warn!("a metrics recorder was already installed; /metrics shows Quire's own only if it is this one");
+            tracing::warn!(
+                "a metrics recorder was already installed; /metrics shows Quire's own only if it is this one"
+            );
         }
         describe();
         handle
@@ -45,14 +47,21 @@ pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_counter!("http_requests_total", "Requests answered, by method, route template and status");
-    describe_histogram!("http_request_duration_seconds", Unit::Seconds, "Time to answer, by method, route template and status");
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer, by method, route template and status"
+    );
     describe_gauge!("http_requests_in_flight", "Requests being answered now");
     describe_gauge!("quire_sse_connections", "Open event streams on this node");
     describe_gauge!("quire_job_queue_depth", "Jobs by status (all nodes: the queue is in the database)");
     describe_counter!("quire_job_runs_total", "Job runs on this node, by outcome (done, retry, failed)");
     describe_counter!("quire_webhook_deliveries_total", "Webhook deliveries received, by source and outcome");
     describe_counter!("quire_rate_limit_refusals_total", "Requests refused by a rate limit, by policy");
-    describe_counter!("quire_cache_requests_total", "Server cache look-ups, by cache (api, page) and result (hit, miss)");
+    describe_counter!(
+        "quire_cache_requests_total",
+        "Server cache look-ups, by cache (api, page) and result (hit, miss)"
+    );
     describe_gauge!("quire_db_pool_connections", "Database connections open in this node's pool");
     describe_gauge!("quire_db_pool_idle", "Idle database connections in this node's pool");
     describe_counter!("quire_db_pool_waits_total", "Connection acquisitions that waited over a millisecond");

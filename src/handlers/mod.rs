@@ -83,12 +83,13 @@ where
 pub fn router(state: AppState) -> Router {
     // Per request, in this order: an unknown Accept-Version is refused; the gate resolves the
     // caller and charges the rate limit; then idempotency (writes) and caching (reads).
+    // Outermost, the route's template is remembered for the metrics (cache hits included).
     let stack = ServiceBuilder::new()
+        .layer(from_fn(request_metrics::remember_route))
         .layer(from_fn(versioning::check_header))
         .layer(from_fn_with_state(state.clone(), api_gate::layer))
         .layer(from_fn_with_state(state.clone(), idempotency::layer))
-        .layer(from_fn_with_state(state.clone(), http_cache::layer))
-        .layer(from_fn(|req, next| request_metrics::remember_route("/api", req, next)));
+        .layer(from_fn_with_state(state.clone(), http_cache::layer));
     let l = move |m: MethodRouter<AppState>| m.route_layer(stack.clone());
 
     let versions = Router::new()
@@ -98,8 +99,8 @@ pub fn router(state: AppState) -> Router {
         .route("/docs", l(get(openapi::docs_page)))
         .route("/docs/init.js", l(get(openapi::docs_init)))
         // Providers sign their deliveries; no session, token or rate limit applies.
-        .route("/webhooks/stripe", post(webhooks::stripe).route_layer(from_fn(|req, next| request_metrics::remember_route("/api", req, next))))
-        .route("/webhooks/github", post(webhooks::github).route_layer(from_fn(|req, next| request_metrics::remember_route("/api", req, next))))
+        .route("/webhooks/stripe", post(webhooks::stripe).route_layer(from_fn(request_metrics::remember_route)))
+        .route("/webhooks/github", post(webhooks::github).route_layer(from_fn(request_metrics::remember_route)))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .with_state(state.clone());
     let by_version = versions.clone();

@@ -26,6 +26,7 @@ use http_body_util::BodyExt as _;
 
 use super::{
     http_cache::{self, X_CACHE},
+    request_metrics::RouteTemplate,
     security_headers::PageNonce,
 };
 use crate::services::cache::Store;
@@ -82,6 +83,9 @@ pub fn lookup(cache: &Store, enabled: bool, req: &Request) -> Lookup {
             *res.headers_mut() = hit.headers.clone();
             res.headers_mut().insert(&X_CACHE, HeaderValue::from_static("HIT"));
             metrics::counter!("quire_cache_requests_total", "cache" => "page", "result" => "hit").increment(1);
+            // Counted under the route the router would have matched.
+            let route = if req.uri().path() == "/" { "/" } else { "/posts/{slug}" };
+            res.extensions_mut().insert(RouteTemplate(Arc::from(route)));
             Lookup::Hit(res)
         }
         None => Lookup::Miss(Key { key, generation, nonce }),

@@ -16,17 +16,10 @@ use crate::state::AppState;
 #[derive(Clone)]
 pub struct RouteTemplate(pub Arc<str>);
 
-/// Put on routes (as a route layer): remembers the matched route's template on the response.
-/// `prefix` is where the router is nested (`/api`), which its own templates do not show.
-pub async fn remember_route(prefix: &'static str, req: Request, next: Next) -> Response {
-    let template = req.extensions().get::<MatchedPath>().map(|m| {
-        let path = m.as_str();
-        if prefix.is_empty() {
-            Arc::from(path)
-        } else {
-            Arc::from(format!("{prefix}{path}"))
-        }
-    });
+/// Put on routes (as a route layer): remembers the matched route's template (with the prefix
+/// of the router it is nested in) on the response.
+pub async fn remember_route(req: Request, next: Next) -> Response {
+    let template = req.extensions().get::<MatchedPath>().map(|m| Arc::<str>::from(m.as_str()));
     let mut res = next.run(req).await;
     if let Some(t) = template {
         // The innermost router's template is the most precise: keep it.

@@ -22,9 +22,9 @@ pub async fn admin_data(search: String) -> Result<AdminOverview, AppError> {
 }
 
 /// This node's live operations numbers, the last two minutes (the dashboard's first paint).
-#[server(prefix = "/fn", endpoint = "ops_snapshot")]
+#[server(prefix = "/fn", endpoint = "ops_numbers")]
 #[middleware(crate::middleware::http_cache::KeepsPublicCache)]
-pub async fn ops_snapshot() -> Result<OpsSnapshot, AppError> {
+pub async fn ops_numbers() -> Result<OpsSnapshot, AppError> {
     let cx = Ctx::get()?;
     let actor = cx.signed_in().await?;
     cx.check(users::require_admin(&actor))?;

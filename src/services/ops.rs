@@ -24,8 +24,24 @@ use crate::{
 pub use crate::models::ops::{OpsPoint, OpsSnapshot, HISTORY};
 
 /// Latency buckets' upper bounds in microseconds (the last is "more").
-const BOUNDS_US: [u64; 16] =
-    [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 512_000, 1_024_000, 4_096_000, 16_384_000, u64::MAX];
+const BOUNDS_US: [u64; 16] = [
+    250,
+    500,
+    1_000,
+    2_000,
+    4_000,
+    8_000,
+    16_000,
+    32_000,
+    64_000,
+    128_000,
+    256_000,
+    512_000,
+    1_024_000,
+    4_096_000,
+    16_384_000,
+    u64::MAX,
+];
 
 #[derive(Default)]
 struct Counters {

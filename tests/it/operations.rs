@@ -39,7 +39,11 @@ async fn requests_are_counted_by_route_template(app: TestApp) {
     let text = quire::telemetry::prometheus().render();
     let line = text
         .lines()
-        .find(|l| l.starts_with("http_requests_total{") && l.contains("route=\"/api/v1/posts/{id}\"") && l.contains("status=\"200\""))
+        .find(|l| {
+            l.starts_with("http_requests_total{")
+                && l.contains("route=\"/api/v1/posts/{id}\"")
+                && l.contains("status=\"200\"")
+        })
         .unwrap_or_else(|| panic!("a series for the route template:\\n{text}"));
     let n: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(n >= 3.0, "{line}");
@@ -62,7 +66,7 @@ async fn the_dashboard_is_for_administrators_and_moves_with_traffic(app: TestApp
 
     // The page's data: administrators only.
     let mut reader = browser(&app, "ops-reader@example.com").await;
-    let refused = reader.call_fn("/fn/ops_snapshot", &[]).await;
+    let refused = reader.call_fn("/fn/ops_numbers", &[]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
 
     // The stream: 403 for others; an administrator gets a point a second.
@@ -91,7 +95,17 @@ async fn the_dashboard_is_for_administrators_and_moves_with_traffic(app: TestApp
         }
     };
     let point: serde_json::Value = serde_json::from_str(&ev.data).unwrap();
-    for field in ["at_ms", "requests_per_second", "p50_ms", "p99_ms", "error_rate", "sse_connections", "queue_depth", "signups_per_hour", "posts_per_hour"] {
+    for field in [
+        "at_ms",
+        "requests_per_second",
+        "p50_ms",
+        "p99_ms",
+        "error_rate",
+        "sse_connections",
+        "queue_depth",
+        "signups_per_hour",
+        "posts_per_hour",
+    ] {
         assert!(point.get(field).is_some(), "`{field}` in {point}");
     }
     assert!(point["sse_connections"].as_i64().unwrap() >= 1, "this stream counts: {point}");

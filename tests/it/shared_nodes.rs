@@ -50,7 +50,10 @@ async fn two_stores_draw_on_one_budget_in_redis() {
     let denied = b.hit(&p, &key).await;
     assert!(!denied.allowed, "the eleventh hit over both stores is refused");
     let retry = denied.retry_after.expect("a refusal says when to retry");
-    assert!(retry > Duration::ZERO && retry <= Duration::from_secs(6), "one slot frees in a tenth of the window: {retry:?}");
+    assert!(
+        retry > Duration::ZERO && retry <= Duration::from_secs(6),
+        "one slot frees in a tenth of the window: {retry:?}"
+    );
     assert!(a.hit(&p, &format!("{key}-other")).await.allowed, "another key has its own budget");
 }
 

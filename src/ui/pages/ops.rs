@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    server_fns::admin::ops_snapshot,
+    server_fns::admin::ops_numbers,
     ui::{components::guard::RequireUser, islands::ops::OpsCharts},
 };
 
@@ -18,7 +18,7 @@ pub fn OpsPage() -> impl IntoView {
 
 #[component]
 fn Ops() -> impl IntoView {
-    let snapshot = Resource::new(|| (), |_| ops_snapshot());
+    let snapshot = Resource::new(|| (), |_| ops_numbers());
     view! {
         <h1>"Live operations"</h1>
         <p class="muted">
