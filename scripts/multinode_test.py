@@ -161,7 +161,7 @@ def stripe(base, event):
     body = json.dumps(event).encode()
     t = int(time.time())
     sig = hmac.new(STRIPE_SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    req = urllib.request.Request(base + "/api/v1/webhooks/stripe", data=body, method="POST",
+    req = urllib.request.Request(base + "/api/webhooks/stripe", data=body, method="POST",
                                  headers={"content-type": "application/json", "stripe-signature": f"t={t},v1={sig}"})
     with urllib.request.urlopen(req, timeout=10) as r:
         return r.status
@@ -212,6 +212,9 @@ def main():
     eventually("both nodes reach Redis", lambda: redis_up(ma) and redis_up(mb))
 
     author_id, author = register(a, "author@example.com")
+    # Pro: the free plan's three published posts would not last the test.
+    subprocess.run([BINARY, "user", "set-plan", "--email", "author@example.com", "--plan", "pro"],
+                   env=dict(os.environ, DATABASE_URL=DATABASE_URL, QUIRE_LOG="warn"), check=True, capture_output=True)
     reader_id, reader = register(b, "reader@example.com")
     others = [register(a if i % 2 else b, f"payer{i}@example.com")[0] for i in range(4)]
 

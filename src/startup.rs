@@ -84,8 +84,11 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
     if let Some(link) = &redis {
         let (link, store) = (Arc::downgrade(link), Arc::downgrade(&cache));
         cache.set_broadcast(move || {
-            if let (Some(link), Some(store)) = (link.upgrade(), store.upgrade()) {
-                link.publish_invalidation(&store);
+            let (link, store) = (link.clone(), store.clone());
+            async move {
+                if let (Some(link), Some(store)) = (link.upgrade(), store.upgrade()) {
+                    link.publish_invalidation(&store).await;
+                }
             }
         });
     }

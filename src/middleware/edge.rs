@@ -46,8 +46,8 @@ async fn guarded(state: &AppState, req: Request, next: Next) -> Response {
     if let Some(key) = page {
         return page_cache::store(&state.cache, key, res).await;
     }
-    if writes {
-        http_cache::invalidate_after_write(&state.cache, &res);
+    if writes && http_cache::changed_public_content(&res) {
+        state.cache.invalidate_everywhere().await;
     }
     res
 }

@@ -7,7 +7,7 @@
 //!   answered to a signed-in caller is private.
 //!
 //! The entries live in the [`Store`] (generation-checked); every write that can change public
-//! content invalidates it ([`invalidate_after_write`]).
+//! content invalidates it ([`changed_public_content`]).
 
 use axum::{
     body::{Body, Bytes},
@@ -235,15 +235,11 @@ where
     }
 }
 
-/// After a request that `writes_content`: a successful write bumps the cache generation (UI
-/// server functions and the REST API alike), before the response leaves, so the writer's next
-/// read is fresh.
-pub fn invalidate_after_write(cache: &Store, res: &Response) {
-    if (res.status().is_success() || res.status().is_redirection())
-        && res.extensions().get::<PublicUnchanged>().is_none()
-    {
-        cache.invalidate();
-    }
+/// After a request that `writes_content`: whether it succeeded and may have changed public
+/// content (then the cache is invalidated on every node before the response leaves, so the
+/// writer's next read is fresh wherever it lands).
+pub fn changed_public_content(res: &Response) -> bool {
+    (res.status().is_success() || res.status().is_redirection()) && res.extensions().get::<PublicUnchanged>().is_none()
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@
 
 use std::{
     any::Any,
+    future::Future,
+    pin::Pin,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, OnceLock,
@@ -24,6 +26,10 @@ use std::{
 pub const UNSHARED_TTL: Duration = Duration::from_secs(2);
 
 type Value = Arc<dyn Any + Send + Sync>;
+type Tell = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// How long a write waits for the other nodes to be told before it answers anyway.
+const TELL_PATIENCE: Duration = Duration::from_millis(200);
 
 #[derive(Clone)]
 struct Slot {
@@ -38,7 +44,7 @@ pub struct Store {
     /// Whether every write on any node reaches this cache (true for a single node).
     shared: AtomicBool,
     /// Tells the other nodes of an invalidation (set when there are others).
-    broadcast: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    broadcast: OnceLock<Tell>,
 }
 
 impl Store {
@@ -66,7 +72,16 @@ impl Store {
     pub fn invalidate(&self) {
         self.invalidate_local();
         if let Some(tell_others) = self.broadcast.get() {
-            tell_others();
+            tokio::spawn(tell_others());
+        }
+    }
+
+    /// As [`Store::invalidate`], returning once the other nodes have been told (or after a
+    /// short wait): a write answered after this is not followed by a stale read elsewhere.
+    pub async fn invalidate_everywhere(&self) {
+        self.invalidate_local();
+        if let Some(tell_others) = self.broadcast.get() {
+            let _ = tokio::time::timeout(TELL_PATIENCE, tell_others()).await;
         }
     }
 
@@ -76,8 +91,11 @@ impl Store {
     }
 
     /// How invalidations reach the other nodes (set once, at start-up).
-    pub fn set_broadcast(&self, tell_others: impl Fn() + Send + Sync + 'static) {
-        let _ = self.broadcast.set(Box::new(tell_others));
+    pub fn set_broadcast<F>(&self, tell_others: impl Fn() -> F + Send + Sync + 'static)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let _ = self.broadcast.set(Box::new(move || Box::pin(tell_others())));
     }
 
     /// Whether other nodes' invalidations reach this cache; while they do not, entries are
@@ -126,15 +144,18 @@ mod tests {
         assert!(store.get::<String>("b", store.generation()).is_none());
     }
 
-    #[test]
-    fn invalidations_reach_the_other_nodes_and_unshared_entries_live_briefly() {
+    #[tokio::test]
+    async fn invalidations_reach_the_other_nodes_and_unshared_entries_live_briefly() {
         let store = Store::new(Duration::from_secs(60), 1 << 20);
         let told = Arc::new(AtomicU64::new(0));
         let seen = told.clone();
         store.set_broadcast(move || {
-            seen.fetch_add(1, Ordering::Relaxed);
+            let seen = seen.clone();
+            async move {
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
         });
-        store.invalidate();
+        store.invalidate_everywhere().await;
         store.invalidate_local();
         assert_eq!(told.load(Ordering::Relaxed), 1, "only a local write is told to the others");
 

@@ -138,14 +138,11 @@ impl Shared {
     }
 
     /// Tells the other nodes that public content changed.
-    pub fn publish_invalidation(self: &Arc<Self>, cache: &Arc<Store>) {
+    pub async fn publish_invalidation(&self, cache: &Store) {
         let Some(mut conn) = self.conn() else { return };
-        let (link, cache) = (self.clone(), cache.clone());
-        tokio::spawn(async move {
-            let sent: redis::RedisResult<i64> =
-                redis::cmd("PUBLISH").arg(CHANNEL).arg(&link.node).query_async(&mut conn).await;
-            link.mark(sent.is_ok(), &cache);
-        });
+        let sent: redis::RedisResult<i64> =
+            redis::cmd("PUBLISH").arg(CHANNEL).arg(&self.node).query_async(&mut conn).await;
+        self.mark(sent.is_ok(), cache);
     }
 }
 

@@ -96,9 +96,12 @@ async fn an_invalidation_on_one_node_reaches_the_others() {
     // Each link's own "up" transition starts its cache afresh: let that settle first.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (la, sa) = (a.clone(), cache_a.clone());
-    cache_a.set_broadcast(move || la.publish_invalidation(&sa));
+    cache_a.set_broadcast(move || {
+        let (la, sa) = (la.clone(), sa.clone());
+        async move { la.publish_invalidation(&sa).await }
+    });
     let before = cache_b.generation();
-    cache_a.invalidate();
+    cache_a.invalidate_everywhere().await;
     for _ in 0..100 {
         if cache_b.generation() != before {
             break;
