@@ -142,9 +142,9 @@ fn spawn_sampler(state: &AppState) {
             let (size, idle) = state.db.pool_stats();
             metrics::gauge!("quire_db_pool_connections").set(f64::from(size));
             metrics::gauge!("quire_db_pool_idle").set(idle as f64);
-            if n % 5 == 0 {
-                crate::telemetry::prometheus().run_upkeep();
-            }
+            // Histogram samples wait in a lock-free bucket until drained: every second, so a
+            // busy node holds at most a second of them.
+            crate::telemetry::prometheus().run_upkeep();
             let now = chrono::Utc::now().timestamp_millis();
             state.ops.tick(now, Gauges { sse_connections: sse, ..slow });
         }
