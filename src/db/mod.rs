@@ -146,7 +146,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(Duration::from_secs(5))
+                // SQLite's page cache is per connection (2 MB each by default); the OS already
+                // caches the file, so a smaller one each keeps the pool's memory down.
+                .pragma("cache_size", "-512");
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.acquire_timeout)
