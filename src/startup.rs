@@ -76,22 +76,11 @@ pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyho
     };
     let limiter = match &redis {
         Some(link) => Limiter::with_store(config.rate_limits, |policies| {
-            Arc::new(shared::RedisStore::new(link.clone(), cache.clone(), policies))
+            Arc::new(shared::RedisStore::new(link.clone(), policies))
         }),
         None => Limiter::in_memory(config.rate_limits),
     };
     limiter.spawn_housekeeping();
-    if let Some(link) = &redis {
-        let (link, store) = (Arc::downgrade(link), Arc::downgrade(&cache));
-        cache.set_broadcast(move || {
-            let (link, store) = (link.clone(), store.clone());
-            async move {
-                if let (Some(link), Some(store)) = (link.upgrade(), store.upgrade()) {
-                    link.publish_invalidation(&store).await;
-                }
-            }
-        });
-    }
     let bus = match &db {
         Db::Postgres(pool) => Bus::postgres(pool.clone(), config.database_url.expose())
             .await

@@ -47,7 +47,7 @@ async fn guarded(state: &AppState, req: Request, next: Next) -> Response {
         return page_cache::store(&state.cache, key, res).await;
     }
     if writes && http_cache::changed_public_content(&res) {
-        state.cache.invalidate_everywhere().await;
+        state.cache.invalidate().await;
     }
     res
 }

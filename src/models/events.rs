@@ -164,55 +164,24 @@ pub struct Billing {
     pub upgrade_url: Option<String>,
 }
 
-/// What a report export holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub enum ReportKind {
-    /// The caller's own posts.
-    MyPosts,
-    /// Site statistics per day (administrators only).
-    SiteStats,
-}
-
-impl ReportKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportKind::MyPosts => "my_posts",
-            ReportKind::SiteStats => "site_stats",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "my_posts" => Some(ReportKind::MyPosts),
-            "site_stats" => Some(ReportKind::SiteStats),
-            _ => None,
-        }
+named_enum! {
+    /// What a report export holds.
+    pub enum ReportKind {
+        /// The caller's own posts.
+        MyPosts = "my_posts",
+        /// Site statistics per day (administrators only).
+        SiteStats = "site_stats",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub enum ReportFormat {
-    Csv,
-    Json,
+named_enum! {
+    pub enum ReportFormat {
+        Csv = "csv",
+        Json = "json",
+    }
 }
 
 impl ReportFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportFormat::Csv => "csv",
-            ReportFormat::Json => "json",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "csv" => Some(ReportFormat::Csv),
-            "json" => Some(ReportFormat::Json),
-            _ => None,
-        }
-    }
     pub fn content_type(self) -> &'static str {
         match self {
             ReportFormat::Csv => "text/csv; charset=utf-8",

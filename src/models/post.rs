@@ -11,29 +11,14 @@ pub const BODY_MAX: usize = 100_000;
 pub const TAGS_MAX: usize = 10;
 pub const TAG_MAX: usize = 32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::Enum))]
-pub enum Category {
-    #[default]
-    Tech,
-    Lifestyle,
-    Business,
-}
-
-impl Category {
-    pub const ALL: [Category; 3] = [Category::Tech, Category::Lifestyle, Category::Business];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Tech => "tech",
-            Category::Lifestyle => "lifestyle",
-            Category::Business => "business",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Category::ALL.into_iter().find(|c| c.as_str() == s)
+named_enum! {
+    #[derive(Default)]
+    #[cfg_attr(feature = "ssr", derive(async_graphql::Enum))]
+    pub enum Category {
+        #[default]
+        Tech = "tech",
+        Lifestyle = "lifestyle",
+        Business = "business",
     }
 }
 

@@ -3,55 +3,23 @@
 use super::time::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::Enum))]
-pub enum Role {
-    #[default]
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "user" => Some(Role::User),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+named_enum! {
+    #[derive(Default)]
+    #[cfg_attr(feature = "ssr", derive(async_graphql::Enum))]
+    pub enum Role {
+        #[default]
+        User = "user",
+        Admin = "admin",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, async_graphql::Enum))]
-pub enum Plan {
-    #[default]
-    Free,
-    Pro,
-}
-
-impl Plan {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Free => "free",
-            Plan::Pro => "pro",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "free" => Some(Plan::Free),
-            "pro" => Some(Plan::Pro),
-            _ => None,
-        }
+named_enum! {
+    #[derive(Default)]
+    #[cfg_attr(feature = "ssr", derive(async_graphql::Enum))]
+    pub enum Plan {
+        #[default]
+        Free = "free",
+        Pro = "pro",
     }
 }
 

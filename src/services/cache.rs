@@ -67,18 +67,10 @@ impl Store {
     }
 
     /// Forgets everything cached so far (public content changed), here and on every other
-    /// node: entries of older generations are never served again, and are replaced or expire
-    /// in their own time.
-    pub fn invalidate(&self) {
-        self.invalidate_local();
-        if let Some(tell_others) = self.broadcast.get() {
-            tokio::spawn(tell_others());
-        }
-    }
-
-    /// As [`Store::invalidate`], returning once the other nodes have been told (or after a
-    /// short wait): a write answered after this is not followed by a stale read elsewhere.
-    pub async fn invalidate_everywhere(&self) {
+    /// node, returning once the others have been told (or after a short wait), so a read
+    /// elsewhere right after the write is fresh. Entries of older generations are never served
+    /// again, and are replaced or expire in their own time.
+    pub async fn invalidate(&self) {
         self.invalidate_local();
         if let Some(tell_others) = self.broadcast.get() {
             let _ = tokio::time::timeout(TELL_PATIENCE, tell_others()).await;
@@ -137,7 +129,7 @@ mod tests {
         store.put("a".into(), g, 3, String::from("one"));
         assert_eq!(store.get::<String>("a", g).as_deref().map(String::as_str), Some("one"));
         assert!(store.get::<u32>("a", g).is_none(), "another type is not found");
-        store.invalidate();
+        store.invalidate_local();
         assert!(store.get::<String>("a", store.generation()).is_none(), "an older generation is never served");
         // A read that started before the write cannot store its stale answer.
         store.put("b".into(), g, 3, String::from("stale"));
@@ -155,7 +147,7 @@ mod tests {
                 seen.fetch_add(1, Ordering::Relaxed);
             }
         });
-        store.invalidate_everywhere().await;
+        store.invalidate().await;
         store.invalidate_local();
         assert_eq!(told.load(Ordering::Relaxed), 1, "only a local write is told to the others");
 

@@ -29,11 +29,14 @@ pub struct Shared {
     conn: OnceLock<ConnectionManager>,
     up: AtomicBool,
     node: String,
+    /// This node's cache: invalidated when another node writes, short-lived while Redis is away.
+    cache: Arc<Store>,
 }
 
 impl Shared {
     /// Connects in the background (retrying until Redis answers, so a node starts whether or
-    /// not Redis is there yet) and relays other nodes' cache invalidations to `cache`.
+    /// not Redis is there yet), sends `cache`'s invalidations to the other nodes and relays
+    /// theirs to it.
     pub fn start(url: &str, cache: Arc<Store>) -> redis::RedisResult<Arc<Self>> {
         let url = with_resp3(url);
         let client = redis::Client::open(url.as_str())?;
@@ -41,6 +44,7 @@ impl Shared {
             conn: OnceLock::new(),
             up: AtomicBool::new(false),
             node: uuid::Uuid::new_v4().simple().to_string(),
+            cache: cache.clone(),
         });
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let config = redis::aio::ConnectionManagerConfig::new()
@@ -51,6 +55,16 @@ impl Shared {
             .set_max_delay(Duration::from_secs(2));
         // Until Redis answers, other nodes' writes cannot reach this cache.
         cache.set_shared(false);
+        // This node's invalidations go to the others (the hook holds the link weakly).
+        let teller = Arc::downgrade(&shared);
+        cache.set_broadcast(move || {
+            let link = teller.upgrade();
+            async move {
+                if let Some(link) = link {
+                    link.publish_invalidation().await;
+                }
+            }
+        });
         metrics::gauge!("quire_redis_up").set(0.0);
         // The tasks hold the link weakly: they end when the node's state is dropped.
         let weak = Arc::downgrade(&shared);
@@ -76,11 +90,11 @@ impl Shared {
             }
             let Some(link) = weak.upgrade() else { return };
             let _ = link.conn.set(conn.clone());
-            link.mark(true, &cache);
+            link.mark(true);
             drop(link);
             // A ping a second notices Redis going and coming back even when no request asks it
             // anything (the reconnect also subscribes again).
-            let (ping_link, ping_cache) = (weak.clone(), cache.clone());
+            let ping_link = weak.clone();
             tokio::spawn(async move {
                 let mut conn = conn;
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -88,7 +102,7 @@ impl Shared {
                     tick.tick().await;
                     let Some(link) = ping_link.upgrade() else { break };
                     let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
-                    link.mark(pong.is_ok(), &ping_cache);
+                    link.mark(pong.is_ok());
                 }
             });
             while let Some(push) = rx.recv().await {
@@ -98,11 +112,11 @@ impl Shared {
                         let from: Option<String> =
                             push.data.get(1).and_then(|v| redis::from_redis_value::<String>(v.clone()).ok());
                         if from.as_deref() != Some(link.node.as_str()) {
-                            cache.invalidate_local();
+                            link.cache.invalidate_local();
                         }
                     }
-                    PushKind::Disconnection => link.mark(false, &cache),
-                    PushKind::Subscribe => link.mark(true, &cache),
+                    PushKind::Disconnection => link.mark(false),
+                    PushKind::Subscribe => link.mark(true),
                     _ => {}
                 }
             }
@@ -118,15 +132,15 @@ impl Shared {
     /// Records Redis' availability, logging and acting on a change only: while it is down the
     /// cache keeps entries briefly; when it returns, this node's cache starts afresh (it may
     /// have missed other nodes' invalidations meanwhile).
-    fn mark(&self, up: bool, cache: &Store) {
+    fn mark(&self, up: bool) {
         if self.up.swap(up, Ordering::Relaxed) == up {
             return;
         }
         metrics::gauge!("quire_redis_up").set(if up { 1.0 } else { 0.0 });
-        cache.set_shared(up);
+        self.cache.set_shared(up);
         if up {
             tracing::info!("Redis is reachable: rate limits and cache invalidation are shared again");
-            cache.invalidate_local();
+            self.cache.invalidate_local();
         } else {
             metrics::counter!("quire_redis_failures_total").increment(1);
             tracing::warn!("Redis is unreachable: rate limits and caches stay per node until it returns");
@@ -138,11 +152,11 @@ impl Shared {
     }
 
     /// Tells the other nodes that public content changed.
-    pub async fn publish_invalidation(&self, cache: &Store) {
+    pub async fn publish_invalidation(&self) {
         let Some(mut conn) = self.conn() else { return };
         let sent: redis::RedisResult<i64> =
             redis::cmd("PUBLISH").arg(CHANNEL).arg(&self.node).query_async(&mut conn).await;
-        self.mark(sent.is_ok(), cache);
+        self.mark(sent.is_ok());
     }
 }
 
@@ -179,14 +193,13 @@ return {1, math.floor((burst * interval - diff) / interval), diff, 0}
 /// node's memory.
 pub struct RedisStore {
     shared: Arc<Shared>,
-    cache: Arc<Store>,
     script: Script,
     fallback: MemoryStore,
 }
 
 impl RedisStore {
-    pub fn new(shared: Arc<Shared>, cache: Arc<Store>, policies: &[Policy]) -> Self {
-        RedisStore { shared, cache, script: Script::new(GCRA), fallback: MemoryStore::new(policies) }
+    pub fn new(shared: Arc<Shared>, policies: &[Policy]) -> Self {
+        RedisStore { shared, script: Script::new(GCRA), fallback: MemoryStore::new(policies) }
     }
 }
 
@@ -205,7 +218,7 @@ impl RateLimitStore for RedisStore {
                 .await;
             match answer {
                 Ok((allowed, remaining, reset_ms, retry_ms)) => {
-                    self.shared.mark(true, &self.cache);
+                    self.shared.mark(true);
                     let ms = |v: i64| Duration::from_millis(u64::try_from(v).unwrap_or(0));
                     return Decision {
                         allowed: allowed == 1,
@@ -219,7 +232,7 @@ impl RateLimitStore for RedisStore {
                     if self.shared.is_up() {
                         tracing::debug!(error = %e, "rate limit store unreachable");
                     }
-                    self.shared.mark(false, &self.cache);
+                    self.shared.mark(false);
                 }
             }
         }

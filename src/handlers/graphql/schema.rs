@@ -229,7 +229,7 @@ impl Mutation {
         let st = state(ctx);
         let post = posts::create_with(&st.db, &st.bus, &c.user, content, input.published).await.map_err(gql)?;
         if post.published {
-            st.cache.invalidate_everywhere().await;
+            st.cache.invalidate().await;
         }
         Ok(post)
     }
@@ -240,7 +240,7 @@ impl Mutation {
         let body = CommentBody::parse(&body).map_err(|e| gql(Error::validation(e)))?;
         let st = state(ctx);
         let comment = comments::add(&st.db, &st.bus, &c.user, post_id, &body).await.map_err(gql)?;
-        st.cache.invalidate_everywhere().await;
+        st.cache.invalidate().await;
         Ok(comment)
     }
 }
