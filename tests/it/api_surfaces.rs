@@ -173,3 +173,25 @@ on_both_databases!(
     graphql_answers_from_the_same_services,
     the_openapi_document_covers_every_endpoint,
 );
+
+/// Named values are documented by the names the API sends (`"tech"`, `"admin"`), not by their
+/// Rust names.
+#[tokio::test]
+async fn the_openapi_document_names_enum_values_as_they_are_sent() {
+    let app = TestApp::sqlite().await;
+    let doc = app.client().get("/api/v1/openapi.json").await.json();
+    let schemas = &doc["components"]["schemas"];
+    for (name, values) in [
+        ("Category", vec!["tech", "lifestyle", "business"]),
+        ("Role", vec!["user", "admin"]),
+        ("Plan", vec!["free", "pro"]),
+    ] {
+        let listed: Vec<&str> = schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {}", schemas[name]))
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(listed, values, "{name}");
+    }
+}
