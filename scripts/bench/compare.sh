@@ -2,8 +2,8 @@
 # Quire against a bare axum + sqlx server (examples/bare.rs) doing the same queries on the same
 # seeded SQLite database, in one run. Each server runs pinned to core 0, wrk to core 1; every
 # endpoint is measured on both, one after the other, and reported as Quire ÷ bare. Then Quire's
-# RSS after the load, its cold start (exec until /api/v1/health answers) and the brotli size of
-# what a first visit downloads (wasm, JS, CSS).
+# RSS after the load, what a first visit to each page downloads for the browser (brotli), and
+# its cold start (exec until /api/v1/health answers).
 #
 #   scripts/bench/compare.sh            BENCH_POSTS=10000 BENCH_SECONDS=10 BENCH_CONNECTIONS=64
 #                                       (BENCH_NO_BUILD=1: measure the release build as it is)
@@ -27,7 +27,7 @@ fi
 
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
   say "building Quire (release) and the bare baseline"
-  cargo leptos build --release --precompress 2>&1 | tail -1
+  cargo leptos build --release --precompress --split 2>&1 | tail -1
 fi
 cargo build --release --example bare --no-default-features --features ssr 2>&1 | tail -1
 
@@ -90,6 +90,15 @@ row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$quire_pid/status")
 printf '\nRSS after load: %.1f MiB\n' "$(echo "$rss / 1024" | bc -l)"
 
+# What a first visit downloads for the browser, page by page (islands load their own wasm
+# chunks: see scripts/bench/bundle.py), anonymously and signed in as a seeded writer.
+jar=$(mktemp)
+curl -fs -c "$jar" -X POST "http://127.0.0.1:$QUIRE_PORT/fn/login" -H 'accept: application/json' \
+  --data-urlencode email=demo1@quire.test --data-urlencode password=quire-demo-password >/dev/null
+session=$(awk '$6 == "quire_session" { print "quire_session=" $7 }' "$jar"); rm -f "$jar"
+echo
+python3 scripts/bench/bundle.py "http://127.0.0.1:$QUIRE_PORT" target/site/pkg "$session"
+
 # Cold start: from exec to the first answer of /api/v1/health, best of five.
 kill "$quire_pid"; wait "$quire_pid" 2>/dev/null || true
 best=""
@@ -116,9 +125,3 @@ PY
 done
 echo "Cold start (exec → health answers, best of 5): $best ms"
 
-pkg=target/site/pkg
-size() { stat -c %s "$1" 2>/dev/null || echo 0; }
-wasm=$(size "$pkg/quire.wasm.br"); js=$(size "$pkg/quire.js.br"); css=$(size "$pkg/quire.css.br")
-printf 'Browser bundle, brotli: wasm %.1f kB + JS %.1f kB + CSS %.1f kB = %.1f kB (wasm raw %.0f kB)\n' \
-  "$(echo "$wasm/1000" | bc -l)" "$(echo "$js/1000" | bc -l)" "$(echo "$css/1000" | bc -l)" \
-  "$(echo "($wasm+$js+$css)/1000" | bc -l)" "$(echo "$(size "$pkg/quire.wasm")/1000" | bc -l)"

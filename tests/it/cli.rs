@@ -18,7 +18,7 @@ fn quire(data_dir: &std::path::Path) -> Command {
 
 #[test]
 fn migrate_then_user_create_reads_the_password_from_stdin() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::temp::tempdir().unwrap();
     let out = quire(dir.path()).arg("migrate").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("quire.db").exists());
@@ -48,7 +48,7 @@ fn migrate_then_user_create_reads_the_password_from_stdin() {
 
 #[test]
 fn user_create_refuses_a_weak_password_and_a_password_argument() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::temp::tempdir().unwrap();
     let out = quire(dir.path())
         .args(["user", "create", "--email", "a@example.com", "--name", "A"])
         .env("QUIRE_PASSWORD", "short")
@@ -66,7 +66,7 @@ fn user_create_refuses_a_weak_password_and_a_password_argument() {
 
 #[test]
 fn a_bad_configuration_value_stops_start_up_naming_the_variable() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::temp::tempdir().unwrap();
     let out = quire(dir.path()).arg("serve").env("QUIRE_ADDR", "not-an-address").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("QUIRE_ADDR"));
@@ -75,7 +75,7 @@ fn a_bad_configuration_value_stops_start_up_naming_the_variable() {
 #[cfg(unix)]
 #[test]
 fn sigterm_shuts_the_server_down_gracefully() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::temp::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = quire(dir.path())
         .arg("serve")
@@ -99,7 +99,7 @@ fn sigterm_shuts_the_server_down_gracefully() {
 
 #[test]
 fn seed_and_set_plan() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::temp::tempdir().unwrap();
     let out = quire(dir.path()).args(["seed", "--posts", "500"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("seeded 500 posts"));

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::{models::NotificationKind, server_fns::account::unread_count, ui::browser::use_event_stream};
 
 /// `initial`: the count when the page was rendered. Each notification re-reads it.
-#[island]
+#[island(lazy)]
 pub fn UnreadBadge(initial: i64) -> impl IntoView {
     let count = RwSignal::new(initial);
     use_event_stream("/api/v1/events".to_string(), NotificationKind::NAMES, move |_, _| {

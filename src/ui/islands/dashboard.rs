@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// `posts`: the list as rendered; it is read again after each change.
-#[island]
+#[island(lazy)]
 pub fn MyPosts(posts: Vec<MyPost>) -> impl IntoView {
     let publish = ServerAction::<PublishPost>::new();
     let unpublish = ServerAction::<UnpublishPost>::new();

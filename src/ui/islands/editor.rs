@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// A new post (`post` is `None`) or an edit of `post`.
-#[island]
+#[island(lazy)]
 pub fn EditorForm(post: Option<Post>) -> impl IntoView {
     match post {
         None => {

@@ -12,7 +12,7 @@ use crate::{
 const WIDTH: f64 = 240.0;
 const HEIGHT: f64 = 60.0;
 
-#[island]
+#[island(lazy)]
 pub fn OpsCharts(initial: OpsSnapshot) -> impl IntoView {
     let points = RwSignal::new(initial.points);
     use_event_stream("/api/v1/admin/ops/events".to_string(), &["ops"], move |_, data| {

@@ -16,7 +16,7 @@ use crate::{
 const COMMENT_EVENTS: &[&str] = &[NotificationKind::CommentCreated.as_str()];
 
 /// Like or unlike (`stats` as rendered); the count follows each click without a reload.
-#[island]
+#[island(lazy)]
 pub fn LikeButton(post_id: i64, stats: PostStats) -> impl IntoView {
     let like = ServerAction::<SetLike>::new();
     let current = move || match like.value().get() {
@@ -38,7 +38,7 @@ pub fn LikeButton(post_id: i64, stats: PostStats) -> impl IntoView {
 /// A post's comments as the page shows them: `window` (the newest, or those before
 /// `before`), a form for a signed-in `viewer_id`, Delete on the viewer's own (an admin's: on
 /// all), links to older and newer ones. New comments by anyone arrive live.
-#[island]
+#[island(lazy)]
 pub fn Comments(
     post_id: i64,
     slug: String,

@@ -22,7 +22,7 @@ enum Run {
 /// The export form and the recent exports (`reports`, as rendered): with JavaScript the
 /// export's progress streams into a live bar, the file downloads when ready and the list
 /// refreshes; without it, the form's server function runs the export and the page comes back.
-#[island]
+#[island(lazy)]
 pub fn Exporter(is_admin: bool, reports: Vec<ReportInfo>) -> impl IntoView {
     let export = ServerAction::<ExportReport>::new();
     let export_error = Signal::derive(move || export.value().get().and_then(Result::<ReportInfo, AppError>::err));

@@ -5,6 +5,7 @@
 
 mod client;
 mod fixtures;
+pub mod temp;
 
 pub use client::*;
 pub use fixtures::*;
@@ -25,7 +26,7 @@ pub fn postgres_admin_url() -> String {
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    _sqlite_dir: Option<tempfile::TempDir>,
+    _sqlite_dir: Option<temp::TempDir>,
     pg_database: Option<PgDatabase>,
 }
 
@@ -102,7 +103,7 @@ impl TestApp {
 
     /// A SQLite app with extra configuration variables.
     pub async fn sqlite_with(extra: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = temp::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("quire.db").display());
         let config = test_config(url, dir.path().to_path_buf(), extra);
         let state = startup::build_state(config, test_leptos_options()).await.expect("sqlite state");
@@ -128,7 +129,7 @@ impl TestApp {
             Some(i) => format!("{}/{}", &admin_url[..i], name),
             None => panic!("QUIRE_TEST_POSTGRES_URL must name a database"),
         };
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = temp::tempdir().expect("temp dir");
         let config = test_config(url, dir.path().to_path_buf(), extra);
         let state = startup::build_state(config, test_leptos_options()).await.expect("postgres state");
         Self { router: startup::router(state.clone()), state, _sqlite_dir: Some(dir), pg_database: Some(guard) }
