@@ -43,10 +43,8 @@ pub fn hydrate() {
     let _ = leptos::server_fn::redirect::set_redirect_hook(|loc: &str| {
         let _ = window().location().set_href(loc);
     });
-    // Islands: the loader hydrates each `<leptos-island>` right after this returns.
+    // Islands: the loader hydrates each `<leptos-island>` after this returns, loading its
+    // code first; the last one to be ready marks the page interactive.
     leptos::mount::hydrate_islands();
-    // A marker for browser tests (and anyone curious): the page is now interactive.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    ui::browser::expect_islands();
 }

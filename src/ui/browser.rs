@@ -192,3 +192,38 @@ pub fn navigate(url: &str) {
         let _ = url;
     }
 }
+
+/// `<body data-hydrated="true">` says the page is interactive (browser tests wait for it).
+/// Islands load their code after `hydrate` returns, each in its own time, so `hydrate`
+/// counts them ([`expect_islands`]) and each one reports in ([`island_ready`]); the last
+/// sets the mark.
+#[cfg(feature = "hydrate")]
+static ISLANDS_LEFT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
+/// Called by `hydrate` before the islands load.
+#[cfg(feature = "hydrate")]
+pub fn expect_islands() {
+    let n = document().query_selector_all("leptos-island").map(|l| l.length()).unwrap_or(0);
+    ISLANDS_LEFT.store(n, std::sync::atomic::Ordering::Relaxed);
+    if n == 0 {
+        mark_hydrated();
+    }
+}
+
+/// Called at the top of every island: once its view is live (the effect runs after the
+/// island has hydrated), it counts as ready.
+pub fn island_ready() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if ISLANDS_LEFT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) == 1 {
+            mark_hydrated();
+        }
+    });
+}

@@ -11,6 +11,7 @@ use crate::{models::NotificationKind, ui::browser::use_event_stream};
 /// `initial`: the count when the page was rendered. Each notification re-reads it.
 #[island(lazy)]
 pub fn UnreadBadge(initial: i64) -> impl IntoView {
+    crate::ui::browser::island_ready();
     let badge = NodeRef::<leptos::html::Span>::new();
     use_event_stream("/api/v1/events".to_string(), NotificationKind::NAMES, move |_, _| {
         #[cfg(feature = "hydrate")]

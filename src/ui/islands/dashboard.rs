@@ -12,6 +12,7 @@ use crate::{
 /// `posts`: the list as rendered; it is read again after each change.
 #[island(lazy)]
 pub fn MyPosts(posts: Vec<MyPost>) -> impl IntoView {
+    crate::ui::browser::island_ready();
     let publish = ServerAction::<PublishPost>::new();
     let unpublish = ServerAction::<UnpublishPost>::new();
     let delete = ServerAction::<DeletePost>::new();

@@ -14,6 +14,7 @@ use crate::{
 /// A new post (`post` is `None`) or an edit of `post`.
 #[island(lazy)]
 pub fn EditorForm(post: Option<Post>) -> impl IntoView {
+    crate::ui::browser::island_ready();
     match post {
         None => {
             let action = ServerAction::<CreatePost>::new();

@@ -14,6 +14,7 @@ const HEIGHT: f64 = 60.0;
 
 #[island(lazy)]
 pub fn OpsCharts(initial: OpsSnapshot) -> impl IntoView {
+    crate::ui::browser::island_ready();
     let points = RwSignal::new(initial.points);
     use_event_stream("/api/v1/admin/ops/events".to_string(), &["ops"], move |_, data| {
         if let Ok(p) = serde_json::from_str::<OpsPoint>(&data) {

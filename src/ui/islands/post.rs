@@ -18,6 +18,7 @@ const COMMENT_EVENTS: &[&str] = &[NotificationKind::CommentCreated.as_str()];
 /// Like or unlike (`stats` as rendered); the count follows each click without a reload.
 #[island(lazy)]
 pub fn LikeButton(post_id: i64, stats: PostStats) -> impl IntoView {
+    crate::ui::browser::island_ready();
     let like = ServerAction::<SetLike>::new();
     let current = move || match like.value().get() {
         Some(Ok(s)) => s,
@@ -48,6 +49,7 @@ pub fn Comments(
     viewer_is_admin: bool,
     login_href: String,
 ) -> impl IntoView {
+    crate::ui::browser::island_ready();
     let add = ServerAction::<AddComment>::new();
     let delete = ServerAction::<DeleteComment>::new();
     let shown = RwSignal::new(window);

@@ -24,6 +24,7 @@ enum Run {
 /// refreshes; without it, the form's server function runs the export and the page comes back.
 #[island(lazy)]
 pub fn Exporter(is_admin: bool, reports: Vec<ReportInfo>) -> impl IntoView {
+    crate::ui::browser::island_ready();
     let export = ServerAction::<ExportReport>::new();
     let export_error = Signal::derive(move || export.value().get().and_then(Result::<ReportInfo, AppError>::err));
     let run = RwSignal::new(Run::Idle);
