@@ -58,9 +58,13 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 LUA
 
-rps() { # url [wrk args…] → requests/s
-  local url=$1; shift
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "$@" "$url" | awk '/Requests\/sec/ { print $2 }'
+rps() { # url [wrk args…] → requests/s (failed answers are counted by wrk as requests: say so)
+  local url=$1 out; shift
+  out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "$@" "$url")
+  if grep -q 'Non-2xx or 3xx\|Socket errors' <<<"$out"; then
+    echo "!! $url: $(grep 'Non-2xx or 3xx\|Socket errors' <<<"$out" | tr -s ' ' | paste -sd';')" >&2
+  fi
+  awk '/Requests\/sec/ { print $2 }' <<<"$out"
 }
 row() { # name path [wrk args…]   (QPORT: the Quire to measure)
   local name=$1 path=$2; shift 2

@@ -153,6 +153,7 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.acquire_timeout)
+                .after_release(|conn, _| Box::pin(release_outside_transaction(conn)))
                 .connect_with(opts)
                 .await?;
             Ok(Db::Sqlite(pool))
@@ -220,6 +221,23 @@ impl Db {
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// Whether a SQLite connection coming back to the pool may be pooled again: not while it is
+/// still inside a transaction, which it is closed for (closing rolls the transaction back).
+///
+/// sqlx's `begin_with` on SQLite (0.8) has a window where a cancelled caller (a client that
+/// hung up, a request timeout) leaves `BEGIN IMMEDIATE` run but no `Transaction` to roll it
+/// back. Pooled again, that connection holds the write lock, and every later `begin` on it
+/// fails with "attempted to call begin_with at non-zero transaction depth". A `Transaction`
+/// dropped the ordinary way has queued its rollback on the connection's worker; the ping,
+/// queued behind it, lets it land before the depth is read again.
+async fn release_outside_transaction(conn: &mut SqliteConnection) -> sqlx::Result<bool> {
+    use sqlx::Connection as _;
+    if conn.is_in_transaction() {
+        conn.ping().await?;
+    }
+    Ok(!conn.is_in_transaction())
 }
 
 pub fn is_postgres_url(url: &str) -> bool {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{on_conn, Conn};
-use crate::models::{Category, Post, PostContent};
+use crate::models::{post::MyPost, Category, Post, PostContent};
 
 macro_rules! post_select {
     () => {
@@ -185,16 +185,8 @@ pub async fn add_tags(mut conn: Conn<'_>, post_id: i64, tags: &[String]) -> sqlx
 /// Replaces a post's tags (creating tags that do not exist yet).
 pub async fn set_tags(mut conn: Conn<'_>, post_id: i64, tags: &[String]) -> sqlx::Result<()> {
     const CLEAR: &str = "DELETE FROM post_tags WHERE post_id = $1";
-    const UPSERT_TAG: &str = "INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
-    const LINK: &str = "INSERT INTO post_tags (post_id, tag_id) SELECT $1, id FROM tags WHERE name = $2";
-    on_conn!(&mut conn, |c| {
-        sqlx::query(CLEAR).bind(post_id).execute(&mut **c).await?;
-        for tag in tags {
-            sqlx::query(UPSERT_TAG).bind(tag).execute(&mut **c).await?;
-            sqlx::query(LINK).bind(post_id).bind(tag).execute(&mut **c).await?;
-        }
-        Ok(())
-    })
+    on_conn!(&mut conn, |c| sqlx::query(CLEAR).bind(post_id).execute(&mut **c).await.map(|_| ()))?;
+    add_tags(conn, post_id, tags).await
 }
 
 /// The tags of many posts in one query: `(post_id, tag)` pairs ordered by tag.
@@ -385,8 +377,24 @@ pub async fn tag_counts(conn: Conn<'_>, limit: i64) -> sqlx::Result<Vec<(String,
     on_conn!(conn, |c| sqlx::query_as::<_, (String, i64)>(SQL).bind(limit).fetch_all(c).await)
 }
 
-/// Every post by one author, drafts included, most recently changed first.
-pub async fn list_by_author(conn: Conn<'_>, author_id: i64) -> sqlx::Result<Vec<PostRow>> {
-    const SQL: &str = concat!(post_select!(), "WHERE p.author_id = $1 ORDER BY p.updated_at DESC, p.id DESC");
-    on_conn!(conn, |c| sqlx::query_as::<_, PostRow>(SQL).bind(author_id).fetch_all(c).await)
+/// One page of an author's posts, drafts included, most recently changed first, after
+/// `before` (the previous page's last row): one indexed range read however many they wrote.
+pub async fn list_by_author(
+    conn: Conn<'_>,
+    author_id: i64,
+    before: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> sqlx::Result<Vec<MyPost>> {
+    const FIRST: &str = "SELECT id, title, slug, published, updated_at FROM posts WHERE author_id = $1 \
+                         ORDER BY updated_at DESC, id DESC LIMIT $2";
+    const NEXT: &str = "SELECT id, title, slug, published, updated_at FROM posts WHERE author_id = $1 \
+                        AND (updated_at < $3 OR (updated_at = $3 AND id < $4)) ORDER BY updated_at DESC, id DESC LIMIT $2";
+    type Row = (i64, String, String, bool, DateTime<Utc>);
+    let rows = on_conn!(conn, |c| match before {
+        None => sqlx::query_as::<_, Row>(FIRST).bind(author_id).bind(limit).fetch_all(c).await,
+        Some((at, id)) =>
+            sqlx::query_as::<_, Row>(NEXT).bind(author_id).bind(limit).bind(at).bind(id).fetch_all(c).await,
+    })?;
+    let post = |(id, title, slug, published, updated_at): Row| MyPost { id, title, slug, published, updated_at };
+    Ok(rows.into_iter().map(post).collect())
 }

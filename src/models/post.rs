@@ -315,6 +315,13 @@ pub struct MyPost {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One page of the author's own posts and where the next (older) one starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MyPostList {
+    pub items: Vec<MyPost>,
+    pub next_cursor: Option<String>,
+}
+
 /// One page of cards and where the next one starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CardList {

@@ -2,21 +2,18 @@
 
 use leptos::prelude::*;
 
-use crate::models::{post::MyPost, AppError, Post};
+use crate::models::{post::MyPostList, AppError, Post};
 #[cfg(feature = "ssr")]
 use crate::{models::PostContent, server_fns::ctx::Ctx, services::posts};
 
-/// The signed-in user's posts, drafts included, as the dashboard lists them.
+/// One page (50) of the signed-in user's posts, drafts included, as the dashboard lists them;
+/// `cursor` is the previous page's `next_cursor`.
 #[server(prefix = "/fn", endpoint = "my_posts")]
 #[middleware(crate::middleware::http_cache::KeepsPublicCache)]
-pub async fn my_posts() -> Result<Vec<MyPost>, AppError> {
+pub async fn my_posts(cursor: Option<String>) -> Result<MyPostList, AppError> {
     let cx = Ctx::get()?;
     let user = cx.signed_in().await?;
-    let list = cx.call(posts::list_mine(&cx.state.db, &user)).await?;
-    Ok(list
-        .into_iter()
-        .map(|p| MyPost { id: p.id, title: p.title, slug: p.slug, published: p.published, updated_at: p.updated_at })
-        .collect())
+    cx.call(posts::list_mine(&cx.state.db, &user, cursor.as_deref().filter(|c| !c.is_empty()), 50)).await
 }
 
 #[server(prefix = "/fn", endpoint = "post_for_edit")]

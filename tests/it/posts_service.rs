@@ -253,7 +253,26 @@ mod listing {
 
         let bad = posts::list_published(app.db(), &ListFilter::default(), Some("not-a-cursor"), 3).await.unwrap_err();
         assert_eq!(bad.code(), ErrorCode::BadRequest);
-        assert_eq!(posts::list_mine(app.db(), &pro).await.unwrap().len(), 8);
+
+        // The dashboard's list pages too: drafts and published, most recently changed first,
+        // each post once; a cursor from the public list is refused.
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = posts::list_mine(app.db(), &pro, cursor.as_deref(), 3).await.unwrap();
+            assert!(page.items.len() <= 3);
+            seen.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 8);
+        assert!(seen.windows(2).all(|w| (w[0].updated_at, w[0].id) > (w[1].updated_at, w[1].id)));
+        let public = posts::list_published(app.db(), &ListFilter::default(), None, 3).await.unwrap();
+        let public_cursor = public.next_cursor.expect("the public list has a second page");
+        let refused = posts::list_mine(app.db(), &pro, Some(&public_cursor), 3).await.unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::BadRequest);
     }
 
     on_both_databases!(a_cursor_walk_sees_every_published_post_once_newest_first);
@@ -280,4 +299,52 @@ mod seeding {
     }
 
     on_both_databases!(seeding_creates_browsable_searchable_data);
+}
+
+mod pool {
+    use super::*;
+    use sqlx::Connection as _;
+
+    /// Waits until every connection the pool holds is back and idle (a release runs in a task).
+    async fn settle(pool: &sqlx::SqlitePool) {
+        for _ in 0..500 {
+            if pool.num_idle() == pool.size() as usize {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the pool never settled");
+    }
+
+    /// A `begin` cancelled at the wrong moment (a client hanging up under load) leaves a pooled
+    /// SQLite connection inside `BEGIN IMMEDIATE` with nothing to end it. Pooled again, it held the
+    /// write lock (other writers timed out) and refused every later `begin` ("begin_with at
+    /// non-zero transaction depth"); now the pool closes it on release, rolling it back.
+    #[tokio::test]
+    async fn a_connection_released_inside_a_transaction_is_closed_not_reused() {
+        let app = TestApp::sqlite().await;
+        let Db::Sqlite(pool) = app.db() else { unreachable!("a SQLite app") };
+        let author = user(&app, "tx@example.com", Role::User).await;
+        {
+            let mut conn = pool.acquire().await.unwrap();
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            sqlx::query("UPDATE users SET name = 'Leaked' WHERE id = $1")
+                .bind(author.id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            std::mem::forget(tx);
+        }
+        settle(pool).await;
+        for i in 0..3 {
+            posts::create(app.db(), &author, content(&format!("After {i}"), "Body", "")).await.unwrap();
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE name = 'Leaked'").await, 0, "rolled back");
+
+        // A transaction dropped uncommitted the ordinary way rolls back and keeps its connection.
+        let size = pool.size();
+        drop(app.db().begin().await.unwrap());
+        settle(pool).await;
+        assert_eq!(pool.size(), size);
+    }
 }

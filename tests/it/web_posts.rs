@@ -91,6 +91,19 @@ async fn readers_comment_and_like_through_server_functions(app: TestApp) {
     assert_eq!(back.status, StatusCode::FOUND);
     let page = c.get_page(&format!("/posts/{}", post.slug)).await.text();
     assert!(page.contains("From a form"));
+    // The comment list is written as HTML text: markup in a comment stays text.
+    c.call_fn("/fn/add_comment", &[("post_id", &id), ("body", "<b>bold</b> & <script>x()</script>")]).await;
+    let page = c.get_page(&format!("/posts/{}", post.slug)).await.text();
+    assert!(page.contains("&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;"), "escaped in the list");
+    assert!(!page.contains("<b>bold</b>") && !page.contains("<script>x()"));
+    // A refused plain post comes back to the page with the field's message under the field.
+    let refused =
+        c.submit_form("/fn/add_comment", &format!("/posts/{}", post.slug), &[("post_id", &id), ("body", " ")]).await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    let location = refused.header("location").unwrap().trim_start_matches("http://quire.test").to_string();
+    assert!(location.contains("__err="), "{location}");
+    let page = c.get_page(&location).await.text();
+    assert!(page.contains(r#"<p class="field-error" id="body-error">"#), "the error is shown after the redirect");
 
     // Signed out, comments and likes are refused.
     let anon = app.client().call_fn("/fn/set_like", &[("post_id", &id), ("liked", "true")]).await;
@@ -116,8 +129,9 @@ async fn writing_through_the_editor_server_functions(app: TestApp) {
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     assert_eq!(ok.header("location"), Some("/dashboard"));
     let mine = c.call_fn("/fn/my_posts", &[]).await.json();
-    let id = mine[0]["id"].to_string();
-    assert_eq!(mine[0]["published"], false);
+    let id = mine["items"][0]["id"].to_string();
+    assert_eq!(mine["items"][0]["published"], false);
+    assert_eq!(mine["next_cursor"], serde_json::Value::Null);
 
     let saved = c
         .call_fn(
@@ -151,3 +165,39 @@ async fn writing_through_the_editor_server_functions(app: TestApp) {
 }
 
 on_both_databases!(writing_through_the_editor_server_functions);
+
+/// The dashboard shows fifty posts a page, newest change first, with plain links between pages
+/// (it loaded every post the writer had, with their tags, in one page: 10 s at 27,000 posts).
+async fn the_dashboard_pages_a_long_list(app: TestApp) {
+    let writer = account(&app, "many@example.com").await;
+    for i in 0..55 {
+        posts::create(app.db(), &writer, PostContent::parse(&format!("Entry {i:02}"), "Body", "tech", "").unwrap())
+            .await
+            .unwrap();
+    }
+    let mut c = app.client();
+    c.call_fn("/fn/login", &[("email", "many@example.com"), ("password", "password123"), ("next", "")]).await;
+
+    let first = c.get_page("/dashboard").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let html = first.text();
+    assert_eq!(html.matches("<tr data-post-id").count(), 50);
+    assert!(html.contains("Entry 54") && !html.contains("Entry 04"), "newest first");
+    let older = html.split("data-testid=\"older-posts\"").next().and_then(|h| h.rsplit("href=\"").next()).unwrap();
+    let older = older.split('"').next().unwrap().replace("&amp;", "&");
+    assert!(older.starts_with("/dashboard?cursor="), "{older}");
+
+    let second = c.get_page(&older).await.text();
+    assert_eq!(second.matches("<tr data-post-id").count(), 5);
+    assert!(second.contains("Entry 04") && second.contains("Entry 00") && !second.contains("Entry 05"));
+    assert!(!second.contains("older-posts"));
+
+    let more = c.call_fn("/fn/my_posts", &[("cursor", older.trim_start_matches("/dashboard?cursor="))]).await.json();
+    assert_eq!(more["items"].as_array().unwrap().len(), 5);
+    let bad = c.get_page("/dashboard?cursor=not-a-cursor").await;
+    assert_eq!(bad.status, StatusCode::OK, "the page renders, with the problem in place of the list");
+    assert!(bad.text().contains("The cursor is not valid"));
+    assert_eq!(c.call_fn("/fn/my_posts", &[("cursor", "\0")]).await.status, StatusCode::BAD_REQUEST);
+}
+
+on_both_databases!(the_dashboard_pages_a_long_list);

@@ -56,9 +56,13 @@ fn cursor_at(
     published_at: Option<chrono::DateTime<Utc>>,
     id: i64,
 ) -> Option<String> {
+    Some(if drafts { encode_at('d', created_at, id) } else { encode_at('p', published_at?, id) })
+}
+
+/// `kind` names the list (`p` published, `d` drafts, `m` an author's own posts).
+fn encode_at(kind: char, at: chrono::DateTime<Utc>, id: i64) -> String {
     use base64::Engine as _;
-    let (kind, at) = if drafts { ('d', created_at) } else { ('p', published_at?) };
-    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}.{}.{id}", at.timestamp_micros())))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}.{}.{id}", at.timestamp_micros()))
 }
 
 /// The earliest and latest instants a cursor may name: what both databases store
@@ -69,6 +73,10 @@ fn cursor_instant(micros: i64) -> Option<chrono::DateTime<Utc>> {
 }
 
 pub fn decode_cursor(cursor: &str, drafts: bool) -> Result<(chrono::DateTime<Utc>, i64)> {
+    decode_at(cursor, if drafts { 'd' } else { 'p' })
+}
+
+fn decode_at(cursor: &str, kind: char) -> Result<(chrono::DateTime<Utc>, i64)> {
     use base64::Engine as _;
     let bad = || Error::bad_request("The cursor is not valid; start again from the first page.");
     if cursor.len() > 128 {
@@ -77,8 +85,8 @@ pub fn decode_cursor(cursor: &str, drafts: bool) -> Result<(chrono::DateTime<Utc
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let raw = String::from_utf8(raw).map_err(|_| bad())?;
     let mut parts = raw.splitn(3, '.');
-    let (Some(kind), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
-    if kind != if drafts { "d" } else { "p" } {
+    let (Some(found), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+    if found.len() != 1 || !found.starts_with(kind) {
         return Err(bad());
     }
     let at = cursor_instant(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
@@ -172,11 +180,22 @@ pub fn card(post: Post) -> crate::models::post::PostCard {
     }
 }
 
-/// The author's own posts, drafts included.
-pub async fn list_mine(db: &Db, author: &User) -> Result<Vec<Post>> {
+/// A page of the author's own posts, drafts included, most recently changed first (the
+/// dashboard): one query whatever the page size or however many posts they wrote.
+pub async fn list_mine(
+    db: &Db,
+    author: &User,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<crate::models::post::MyPostList> {
+    let limit = limit.clamp(1, 100);
+    let before = cursor.map(|c| decode_at(c, 'm')).transpose()?;
     let mut conn = db.acquire().await?;
-    let rows = db::posts::list_by_author(conn.conn(), author.id).await?;
-    with_tags(conn.conn(), rows).await
+    let mut items = db::posts::list_by_author(conn.conn(), author.id, before, limit + 1).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = if more { items.last().map(|p| encode_at('m', p.updated_at, p.id)) } else { None };
+    Ok(crate::models::post::MyPostList { items, next_cursor })
 }
 
 /// A post its author (or an admin) is about to edit.

@@ -4,24 +4,31 @@
 use leptos::prelude::*;
 
 use crate::{
-    models::{post::MyPost, time},
+    models::{
+        post::{MyPost, MyPostList},
+        time,
+    },
     server_fns::editor::{my_posts, DeletePost, PublishPost, UnpublishPost},
     ui::components::forms::FormError,
 };
 
-/// `posts`: the list as rendered; it is read again after each change.
+/// `list`: the page as rendered, from `cursor` (`None`: the newest); it is read again after each change.
 #[island(lazy)]
-pub fn MyPosts(posts: Vec<MyPost>) -> impl IntoView {
+pub fn MyPosts(list: MyPostList, cursor: Option<String>) -> impl IntoView {
     crate::ui::browser::island_ready();
     let publish = ServerAction::<PublishPost>::new();
     let unpublish = ServerAction::<UnpublishPost>::new();
     let delete = ServerAction::<DeletePost>::new();
-    let rows = RwSignal::new(posts);
+    let rows = RwSignal::new(list.items);
+    let next = RwSignal::new(list.next_cursor);
+    let first_page = cursor.is_none();
     Effect::new(move |_| {
         if publish.version().get() + unpublish.version().get() + delete.version().get() > 0 {
+            let cursor = cursor.clone();
             leptos::task::spawn_local(async move {
-                if let Ok(list) = my_posts().await {
-                    rows.set(list);
+                if let Ok(list) = my_posts(cursor).await {
+                    rows.set(list.items);
+                    next.set(list.next_cursor);
                 }
             });
         }
@@ -37,7 +44,9 @@ pub fn MyPosts(posts: Vec<MyPost>) -> impl IntoView {
 
     view! {
         <FormError error/>
-        <Show when=move || rows.with(|r| !r.is_empty()) fallback=|| view! { <p class="muted">"No posts yet. Write your first one."</p> }>
+        <Show when=move || rows.with(|r| !r.is_empty()) fallback=move || view! {
+            <p class="muted">{if first_page { "No posts yet. Write your first one." } else { "No older posts." }}</p>
+        }>
             <table class="my-posts">
                 <thead><tr><th>"Title"</th><th>"Status"</th><th>"Updated"</th><th></th></tr></thead>
                 <tbody>
@@ -47,6 +56,10 @@ pub fn MyPosts(posts: Vec<MyPost>) -> impl IntoView {
                 </tbody>
             </table>
         </Show>
+        <p class="pager">
+            {(!first_page).then(|| view! { <a href="/dashboard">"← Newest"</a> " " })}
+            {move || next.get().map(|c| view! { <a href=format!("/dashboard?cursor={c}") data-testid="older-posts">"Older posts →"</a> })}
+        </p>
     }
 }
 

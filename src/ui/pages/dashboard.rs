@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
     models::User,
@@ -21,7 +21,15 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn Dashboard(user: User) -> impl IntoView {
-    let posts = Resource::new(|| (), |_| my_posts());
+    // `?cursor=`: a later page of a long list (the links work without JavaScript).
+    let cursor = use_query_map().with_untracked(|q| q.get("cursor")).filter(|c| !c.is_empty());
+    let posts = Resource::new(
+        {
+            let cursor = cursor.clone();
+            move || cursor.clone()
+        },
+        my_posts,
+    );
     view! {
         <section class="card">
             <div class="row-between">
@@ -33,12 +41,15 @@ fn Dashboard(user: User) -> impl IntoView {
                 {user.plan.as_str()}
             </p>
             <Suspense fallback=|| view! { <p class="muted">"Loading your posts…"</p> }>
-                {move || Suspend::new(async move {
-                    match posts.await {
-                        Ok(list) => view! { <MyPosts posts=list/> }.into_any(),
-                        Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let cursor = cursor.clone();
+                    Suspend::new(async move {
+                        match posts.await {
+                            Ok(list) => view! { <MyPosts list cursor/> }.into_any(),
+                            Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </section>
     }
