@@ -181,6 +181,77 @@ pub fn upload_file(
     }
 }
 
+/// The form a submit event is for, with its default (a page load) prevented.
+#[cfg(feature = "hydrate")]
+pub fn submitted_form(ev: &leptos::ev::SubmitEvent) -> Option<web_sys::HtmlFormElement> {
+    use wasm_bindgen::JsCast;
+    let form = ev.target()?.dyn_into::<web_sys::HtmlFormElement>().ok()?;
+    ev.prevent_default();
+    Some(form)
+}
+
+/// Sends `form` as the browser would (its fields, urlencoded, to its action), but with `fetch`
+/// and answered in JSON instead of a redirect: the answer's status and text.
+#[cfg(feature = "hydrate")]
+pub async fn send_form(form: &web_sys::HtmlFormElement) -> Option<(u16, String)> {
+    let data = web_sys::FormData::new_with_form(form).ok()?;
+    let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
+    post_form(&form.action(), &String::from(body.to_string())).await
+}
+
+/// POSTs an urlencoded `body` to `url` (a server function, say) asking for JSON: the answer's
+/// status and text, `None` when there was no answer.
+#[cfg(feature = "hydrate")]
+pub async fn post_form(url: &str, body: &str) -> Option<(u16, String)> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let headers = web_sys::Headers::new().ok()?;
+    headers.set("content-type", "application/x-www-form-urlencoded").ok()?;
+    headers.set("accept", "application/json").ok()?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    let res = JsFuture::from(window().fetch_with_str_and_init(url, &init)).await.ok()?;
+    let res = res.dyn_into::<web_sys::Response>().ok()?;
+    let text = JsFuture::from(res.text().ok()?).await.ok()?.as_string()?;
+    Some((res.status(), text))
+}
+
+/// Disables `form`'s submit button while it is on its way; `labels`: its text meanwhile and after.
+#[cfg(feature = "hydrate")]
+pub fn set_busy(form: &web_sys::HtmlFormElement, busy: bool, labels: Option<(&str, &str)>) {
+    let Some(button) = form.query_selector("button[type=submit]").ok().flatten() else { return };
+    let _ = if busy { button.set_attribute("disabled", "") } else { button.remove_attribute("disabled") };
+    if let Some((during, after)) = labels {
+        button.set_text_content(Some(if busy { during } else { after }));
+    }
+}
+
+/// Sets the text of the first element inside `within` matching `selector`.
+#[cfg(feature = "hydrate")]
+pub fn set_text(within: &web_sys::Element, selector: &str, text: &str) {
+    if let Some(el) = within.query_selector(selector).ok().flatten() {
+        el.set_text_content(Some(text));
+    }
+}
+
+/// Sets the HTML inside the first element within `within` matching `selector`.
+#[cfg(feature = "hydrate")]
+pub fn set_html(within: &web_sys::Element, selector: &str, html: &str) {
+    if let Some(el) = within.query_selector(selector).ok().flatten() {
+        el.set_inner_html(html);
+    }
+}
+
+/// Sets the value of the first input inside `within` matching `selector`.
+#[cfg(feature = "hydrate")]
+pub fn set_value(within: &web_sys::Element, selector: &str, value: &str) {
+    if let Some(el) = within.query_selector(selector).ok().flatten() {
+        let _ = el.set_attribute("value", value);
+    }
+}
+
 /// Sends the browser to `url` (a download answers with an attachment, so the page stays).
 pub fn navigate(url: &str) {
     #[cfg(feature = "hydrate")]

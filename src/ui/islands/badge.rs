@@ -28,21 +28,9 @@ pub fn UnreadBadge(initial: i64) -> impl IntoView {
 #[cfg(feature = "hydrate")]
 async fn refresh(span: web_sys::HtmlSpanElement) {
     use leptos::server_fn::ServerFn;
-    use wasm_bindgen::JsCast;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    let Some(window) = web_sys::window() else { return };
     let url = crate::server_fns::account::UnreadCount::PATH;
-    let Ok(res) = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str_and_init(url, &init)).await else {
-        return;
-    };
-    let Ok(res) = res.dyn_into::<web_sys::Response>() else { return };
-    if !res.ok() {
-        return;
-    }
-    let Ok(text) = res.text() else { return };
-    let Ok(text) = wasm_bindgen_futures::JsFuture::from(text).await else { return };
-    let Some(count) = text.as_string().and_then(|t| t.trim().parse::<i64>().ok()) else { return };
+    let Some((200..=299, text)) = crate::ui::browser::post_form(url, "").await else { return };
+    let Ok(count) = text.trim().parse::<i64>() else { return };
     span.set_text_content(Some(&count.to_string()));
     let _ = span.class_list().toggle_with_force("unread", count > 0);
 }

@@ -1,15 +1,21 @@
 //! The interactive parts of a post page: the like button, and the comments (list, form,
-//! deletion, live arrivals). Both are plain forms without JavaScript.
+//! deletion, live arrivals). Both are plain forms that post to their server functions
+//! without JavaScript; with it, the islands send the same forms with `fetch` and update the
+//! page in place.
+//!
+//! This is the most visited page, so its islands stay small: no signals, actions, keyed lists
+//! or server-function client (together about 150 kB of brotli wasm for a first visit). The
+//! comment list's HTML comes from one function on both sides ([`items_html`]); a refresh
+//! swaps it whole.
 
-use leptos::prelude::*;
+use std::fmt::Write as _;
+
+use leptos::{ev::SubmitEvent, prelude::*, server_fn::ServerFn as _};
 
 use crate::{
-    models::{time, AppError, CommentWindow, NotificationKind, PostStats},
-    server_fns::posts::{post_comments, AddComment, DeleteComment, SetLike},
-    ui::{
-        browser::use_event_stream,
-        components::forms::{FieldError, FormError},
-    },
+    models::{time, AppError, Comment, CommentWindow, NotificationKind, PostStats},
+    server_fns::posts::{AddComment, DeleteComment, SetLike},
+    ui::browser::use_event_stream,
 };
 
 /// The post stream's event that means "comments changed".
@@ -19,27 +25,75 @@ const COMMENT_EVENTS: &[&str] = &[NotificationKind::CommentCreated.as_str()];
 #[island(lazy)]
 pub fn LikeButton(post_id: i64, stats: PostStats) -> impl IntoView {
     crate::ui::browser::island_ready();
-    let like = ServerAction::<SetLike>::new();
-    let current = move || match like.value().get() {
-        Some(Ok(s)) => s,
-        _ => stats,
-    };
     view! {
-        <ActionForm action=like attr:class="inline-form like-form">
+        <form method="post" action=SetLike::PATH class="inline-form like-form" on:submit=like_submitted>
             <input type="hidden" name="post_id" value=post_id/>
-            <input type="hidden" name="liked" value=move || (!current().liked_by_me).to_string()/>
-            <button type="submit" data-testid="like-button" disabled=move || like.pending().get()>
-                {move || if current().liked_by_me { "♥ Liked" } else { "♡ Like" }} " · "
-                <span data-testid="like-count">{move || current().likes}</span>
+            <input type="hidden" name="liked" value=(!stats.liked_by_me).to_string()/>
+            <button type="submit" data-testid="like-button">
+                <span class="like-label">{like_label(stats.liked_by_me)}</span> " · "
+                <span data-testid="like-count">{stats.likes}</span>
             </button>
-        </ActionForm>
+        </form>
     }
+}
+
+fn like_label(liked: bool) -> &'static str {
+    if liked {
+        "♥ Liked"
+    } else {
+        "♡ Like"
+    }
+}
+
+fn like_submitted(ev: SubmitEvent) {
+    #[cfg(feature = "hydrate")]
+    if let Some(form) = crate::ui::browser::submitted_form(&ev) {
+        use crate::ui::browser::{send_form, set_busy, set_text, set_value};
+        leptos::task::spawn_local(async move {
+            set_busy(&form, true, None);
+            let answer = send_form(&form).await;
+            set_busy(&form, false, None);
+            let stats = answer
+                .filter(|(status, _)| (200..300).contains(status))
+                .and_then(|(_, text)| serde_json::from_str::<PostStats>(&text).ok());
+            match stats {
+                Some(stats) => {
+                    set_text(&form, "[data-testid=like-count]", &stats.likes.to_string());
+                    set_text(&form, ".like-label", like_label(stats.liked_by_me));
+                    set_value(&form, "input[name=liked]", &(!stats.liked_by_me).to_string());
+                }
+                // Signed out in the meantime, say: the plain form's answer says what happened.
+                None => drop(form.submit()),
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
+/// Who is looking: they may delete their own comments, an administrator anyone's.
+#[derive(Clone, Copy)]
+struct Viewer {
+    id: Option<i64>,
+    admin: bool,
+}
+
+/// The comment list a page shows, and how to read it again.
+#[derive(Clone)]
+struct Shown {
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    post_id: i64,
+    slug: String,
+    before: Option<String>,
+    viewer: Viewer,
 }
 
 /// A post's comments as the page shows them: `window` (the newest, or those before
 /// `before`), a form for a signed-in `viewer_id`, Delete on the viewer's own (an admin's: on
-/// all), links to older and newer ones. New comments by anyone arrive live.
+/// all), links to older and newer ones. New comments by anyone arrive live. `add_error` and
+/// `delete_error`: what a plain (no JavaScript) form post of either came back with.
 #[island(lazy)]
+#[allow(clippy::too_many_arguments)]
 pub fn Comments(
     post_id: i64,
     slug: String,
@@ -48,75 +102,157 @@ pub fn Comments(
     viewer_id: Option<i64>,
     viewer_is_admin: bool,
     login_href: String,
+    add_error: Option<AppError>,
+    delete_error: Option<AppError>,
 ) -> impl IntoView {
     crate::ui::browser::island_ready();
-    let add = ServerAction::<AddComment>::new();
-    let delete = ServerAction::<DeleteComment>::new();
-    let shown = RwSignal::new(window);
-    let refresh = {
-        let before = before.clone();
-        move || {
-            let before = before.clone();
+    let shown = Shown { post_id, slug, before, viewer: Viewer { id: viewer_id, admin: viewer_is_admin } };
+    use_event_stream(format!("/api/v1/posts/{post_id}/events"), COMMENT_EVENTS, {
+        let shown = shown.clone();
+        move |_, _| {
+            #[cfg(feature = "hydrate")]
+            leptos::task::spawn_local(shown.clone().refresh());
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &shown;
+        }
+    });
+    let newest_href = format!("/posts/{}#comments", shown.slug);
+    let viewing_older = shown.before.is_some();
+    let older = older_html(&shown.slug, window.older.as_deref());
+    let items = items_html(&window.items, shown.viewer);
+    let on_submit = {
+        let shown = shown.clone();
+        move |ev: SubmitEvent| shown.submitted(ev)
+    };
+
+    view! {
+        <div class="comments-island" on:submit=on_submit>
+            <h2>"Comments (" <span data-testid="comment-count">{window.total}</span> ")"</h2>
+            <div class="older-comments" inner_html=older></div>
+            <div class="delete-error" inner_html=form_error_html(delete_error.as_ref())></div>
+            <ul class="comment-list" data-testid="comment-list" inner_html=items></ul>
+            {viewing_older.then(|| view! { <p><a href=newest_href>"Newest comments"</a></p> })}
+            {match viewer_id {
+                Some(_) => view! {
+                    <div class="add-error" inner_html=form_error_html(add_error.as_ref())></div>
+                    <form method="post" action=AddComment::PATH class="form" id="comment-form">
+                        <input type="hidden" name="post_id" value=post_id/>
+                        <label for="comment-body">"Add a comment"</label>
+                        <textarea id="comment-body" name="body" rows="3" required maxlength="5000"></textarea>
+                        <div class="body-error" inner_html=field_error_html(add_error.as_ref(), "body")></div>
+                        <button type="submit">"Post comment"</button>
+                    </form>
+                }.into_any(),
+                None => view! { <p><a href=login_href>"Sign in to comment"</a></p> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+impl Shown {
+    /// A form inside the list was sent (a new comment, or Delete): send it with `fetch`,
+    /// then show its error or the list as it is now.
+    fn submitted(&self, ev: SubmitEvent) {
+        #[cfg(feature = "hydrate")]
+        if let Some(form) = crate::ui::browser::submitted_form(&ev) {
+            use crate::ui::browser::{send_form, set_busy, set_html};
+            let shown = self.clone();
             leptos::task::spawn_local(async move {
-                if let Ok(w) = post_comments(post_id, before).await {
-                    shown.set(w);
+                let adding = form.id() == "comment-form";
+                let Some(root) = form.closest(".comments-island").ok().flatten() else { return };
+                set_busy(&form, true, adding.then_some(("Posting…", "Post comment")));
+                let answer = send_form(&form).await;
+                set_busy(&form, false, adding.then_some(("Posting…", "Post comment")));
+                let error = match answer {
+                    Some((status, _)) if (200..300).contains(&status) => None,
+                    Some((_, text)) => serde_json::from_str::<AppError>(&text).ok(),
+                    None => None,
+                };
+                if adding {
+                    set_html(&root, ".add-error", &form_error_html(error.as_ref()));
+                    set_html(&root, ".body-error", &field_error_html(error.as_ref(), "body"));
+                    if error.is_none() {
+                        form.reset();
+                    }
+                } else {
+                    set_html(&root, ".delete-error", &form_error_html(error.as_ref()));
+                }
+                if error.is_none() {
+                    shown.refresh().await;
                 }
             });
         }
-    };
-    // After this page's own comment or deletion, and whenever anyone comments.
-    Effect::new({
-        let refresh = refresh.clone();
-        move |_| {
-            if add.version().get() + delete.version().get() > 0 {
-                refresh();
-            }
-        }
-    });
-    use_event_stream(format!("/api/v1/posts/{post_id}/events"), COMMENT_EVENTS, move |_, _| refresh());
-    let comment_error = Signal::derive(move || add.value().get().and_then(Result::<(), AppError>::err));
-    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::<(), AppError>::err));
-    let viewing_older = before.is_some();
-    let newest_href = format!("/posts/{slug}#comments");
-
-    view! {
-        <h2>"Comments (" <span data-testid="comment-count">{move || shown.with(|w| w.total)}</span> ")"</h2>
-        {move || shown.with(|w| w.older.clone()).map(|c| {
-            let href = format!("/posts/{slug}?before={}#comments", urlencode(&c));
-            view! { <p><a href=href data-testid="older-comments">"Older comments"</a></p> }
-        })}
-        <FormError error=delete_error/>
-        <ul class="comment-list" data-testid="comment-list">
-            <For each=move || shown.with(|w| w.items.clone()) key=|c| c.id let:c>
-                <li class="comment" id=format!("comment-{}", c.id)>
-                    <p class="meta">{c.author_name.clone()} " · " {time::minute(&c.created_at)}</p>
-                    <p class="comment-body">{c.body.clone()}</p>
-                    {(viewer_id == Some(c.author_id) || viewer_is_admin).then(|| view! {
-                        <ActionForm action=delete attr:class="inline-form">
-                            <input type="hidden" name="id" value=c.id/>
-                            <button type="submit" class="link-button" disabled=move || delete.pending().get()>"Delete"</button>
-                        </ActionForm>
-                    })}
-                </li>
-            </For>
-        </ul>
-        {viewing_older.then(|| view! { <p><a href=newest_href>"Newest comments"</a></p> })}
-        {match viewer_id {
-            Some(_) => view! {
-                <FormError error=Signal::derive(move || comment_error.get().filter(|e| e.errors.is_empty()))/>
-                <ActionForm action=add attr:class="form" attr:id="comment-form">
-                    <input type="hidden" name="post_id" value=post_id/>
-                    <label for="comment-body">"Add a comment"</label>
-                    <textarea id="comment-body" name="body" rows="3" required maxlength="5000"></textarea>
-                    <FieldError error=comment_error field="body"/>
-                    <button type="submit" disabled=move || add.pending().get()>
-                        {move || if add.pending().get() { "Posting…" } else { "Post comment" }}
-                    </button>
-                </ActionForm>
-            }.into_any(),
-            None => view! { <p><a href=login_href>"Sign in to comment"</a></p> }.into_any(),
-        }}
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
     }
+
+    /// Reads the shown window again (the `post_comments` server function) and swaps it in.
+    #[cfg(feature = "hydrate")]
+    async fn refresh(self) {
+        use crate::{
+            server_fns::posts::PostComments,
+            ui::browser::{post_form, set_html, set_text},
+        };
+        let before = self.before.as_deref().map(urlencode).unwrap_or_default();
+        let body = format!("post_id={}&before={before}", self.post_id);
+        let Some((200..=299, text)) = post_form(PostComments::PATH, &body).await else { return };
+        let Ok(window) = serde_json::from_str::<CommentWindow>(&text) else { return };
+        let Some(root) = document().query_selector(".comments-island").ok().flatten() else { return };
+        set_text(&root, "[data-testid=comment-count]", &window.total.to_string());
+        set_html(&root, ".older-comments", &older_html(&self.slug, window.older.as_deref()));
+        set_html(&root, "[data-testid=comment-list]", &items_html(&window.items, self.viewer));
+    }
+}
+
+/// The list's items: each comment's author, time and text, and Delete where `viewer` may.
+fn items_html(items: &[Comment], viewer: Viewer) -> String {
+    use html_escape::encode_text;
+    let mut out = String::new();
+    for c in items {
+        let _ = write!(
+            out,
+            r#"<li class="comment" id="comment-{}"><p class="meta">{} · {}</p><p class="comment-body">{}</p>"#,
+            c.id,
+            encode_text(&c.author_name),
+            time::minute(&c.created_at),
+            encode_text(&c.body),
+        );
+        if viewer.admin || viewer.id == Some(c.author_id) {
+            let _ = write!(
+                out,
+                r#"<form method="post" action="{}" class="inline-form"><input type="hidden" name="id" value="{}"/><button type="submit" class="link-button">Delete</button></form>"#,
+                DeleteComment::PATH,
+                c.id
+            );
+        }
+        out.push_str("</li>");
+    }
+    out
+}
+
+/// The link to the comments before this window, if there are any.
+fn older_html(slug: &str, older: Option<&str>) -> String {
+    older.map_or_else(String::new, |cursor| {
+        format!(
+            r##"<p><a href="/posts/{}?before={}#comments" data-testid="older-comments">Older comments</a></p>"##,
+            html_escape::encode_double_quoted_attribute(slug),
+            urlencode(cursor)
+        )
+    })
+}
+
+/// A form's message (not for validation errors, whose fields speak for themselves).
+fn form_error_html(error: Option<&AppError>) -> String {
+    error.filter(|e| e.errors.is_empty()).map_or_else(String::new, |e| {
+        format!(r#"<p class="form-error" role="alert">{}</p>"#, html_escape::encode_text(&e.message))
+    })
+}
+
+/// One field's message, right under it.
+fn field_error_html(error: Option<&AppError>, field: &str) -> String {
+    error.and_then(|e| e.field(field)).map_or_else(String::new, |msg| {
+        format!(r#"<p class="field-error" id="{field}-error">{}</p>"#, html_escape::encode_text(msg))
+    })
 }
 
 /// Percent-encodes a query value (cursors are URL-safe base64 already; this keeps them so).

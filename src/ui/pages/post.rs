@@ -10,8 +10,8 @@ use leptos_router::{
 };
 
 use crate::{
-    models::{time, ErrorCode, PostView},
-    server_fns::posts::get_post,
+    models::{time, AppError, ErrorCode, PostView},
+    server_fns::posts::{get_post, AddComment, DeleteComment},
     ui::{
         islands::post::{Comments, LikeButton},
         pages::not_found::NotFound,
@@ -51,6 +51,7 @@ fn Article(view: PostView, before: Option<String>) -> impl IntoView {
     let date = time::day(post.published_at.as_ref().unwrap_or(&post.created_at));
     let description: String = post.body.chars().take(160).collect();
     let login_href = format!("/login?next={}", Url::escape(&format!("/posts/{}", post.slug)));
+    let (add_error, delete_error) = (plain_post_error::<AddComment>(), plain_post_error::<DeleteComment>());
 
     view! {
         <Title text=post.title.clone()/>
@@ -71,7 +72,26 @@ fn Article(view: PostView, before: Option<String>) -> impl IntoView {
             }}
         </article>
         <section class="card comments" id="comments">
-            <Comments post_id slug=post.slug.clone() window=comments before viewer_id viewer_is_admin login_href/>
+            <Comments
+                post_id
+                slug=post.slug.clone()
+                window=comments
+                before
+                viewer_id
+                viewer_is_admin
+                login_href
+                add_error
+                delete_error
+            />
         </section>
     }
+}
+
+/// What a plain (no JavaScript) form post to server function `S` came back with: the router
+/// keeps it from the redirect's query, and the island shows it.
+fn plain_post_error<S: leptos::server_fn::ServerFn>() -> Option<AppError> {
+    use leptos::server_fn::error::ServerFnUrlError;
+    use_context::<ServerActionError>()
+        .filter(|e| e.path() == S::PATH)
+        .map(|e| ServerFnUrlError::<AppError>::decode_err(e.err()))
 }
