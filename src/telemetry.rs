@@ -65,6 +65,10 @@ fn describe() {
     describe_gauge!("quire_db_pool_connections", "Database connections open in this node's pool");
     describe_gauge!("quire_db_pool_idle", "Idle database connections in this node's pool");
     describe_counter!("quire_db_pool_waits_total", "Connection acquisitions that waited over a millisecond");
+    describe_counter!(
+        "quire_db_connections_discarded_total",
+        "SQLite connections closed on release because they were still inside a transaction"
+    );
     describe_gauge!("quire_redis_up", "1 while Redis answers (REDIS_URL set), else 0");
     describe_counter!("quire_redis_failures_total", "Times Redis stopped answering");
     // Counters exist from the start (at 0), so every node shows every series.
@@ -85,6 +89,7 @@ fn describe() {
         }
     }
     metrics::counter!("quire_db_pool_waits_total").increment(0);
+    metrics::counter!("quire_db_connections_discarded_total").increment(0);
     metrics::counter!("quire_redis_failures_total").increment(0);
     metrics::gauge!("http_requests_in_flight").set(0.0);
 }

@@ -236,8 +236,13 @@ async fn release_outside_transaction(conn: &mut SqliteConnection) -> sqlx::Resul
     use sqlx::Connection as _;
     if conn.is_in_transaction() {
         conn.ping().await?;
+        if conn.is_in_transaction() {
+            tracing::warn!("a SQLite connection came back inside a transaction: closing it (rolls it back)");
+            metrics::counter!("quire_db_connections_discarded_total").increment(1);
+            return Ok(false);
+        }
     }
-    Ok(!conn.is_in_transaction())
+    Ok(true)
 }
 
 pub fn is_postgres_url(url: &str) -> bool {

@@ -320,11 +320,18 @@ mod pool {
     /// SQLite connection inside `BEGIN IMMEDIATE` with nothing to end it. Pooled again, it held the
     /// write lock (other writers timed out) and refused every later `begin` ("begin_with at
     /// non-zero transaction depth"); now the pool closes it on release, rolling it back.
+    /// (A pool of its own: no background work of a running app shares it.)
     #[tokio::test]
     async fn a_connection_released_inside_a_transaction_is_closed_not_reused() {
-        let app = TestApp::sqlite().await;
-        let Db::Sqlite(pool) = app.db() else { unreachable!("a SQLite app") };
-        let author = user(&app, "tx@example.com", Role::User).await;
+        let dir = common::temp::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("pool.db").display());
+        let db = Db::connect(&url, &db::PoolSettings::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        let Db::Sqlite(pool) = &db else { unreachable!("a SQLite pool") };
+        let author =
+            accounts::register(&db, NewAccount::parse("tx@example.com", "Writer", "password123").unwrap(), Role::User)
+                .await
+                .unwrap();
         {
             let mut conn = pool.acquire().await.unwrap();
             let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
@@ -337,14 +344,20 @@ mod pool {
         }
         settle(pool).await;
         for i in 0..3 {
-            posts::create(app.db(), &author, content(&format!("After {i}"), "Body", "")).await.unwrap();
+            posts::create(&db, &author, content(&format!("After {i}"), "Body", "")).await.unwrap();
         }
-        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE name = 'Leaked'").await, 0, "rolled back");
+        let leaked: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE name = 'Leaked'").fetch_one(pool).await.unwrap();
+        assert_eq!(leaked, 0, "rolled back");
 
         // A transaction dropped uncommitted the ordinary way rolls back and keeps its connection.
-        let size = pool.size();
-        drop(app.db().begin().await.unwrap());
         settle(pool).await;
-        assert_eq!(pool.size(), size);
+        let size = pool.size();
+        for _ in 0..20 {
+            drop(db.begin().await.unwrap());
+            settle(pool).await;
+            assert_eq!(pool.size(), size);
+        }
+        db.close().await;
     }
 }
