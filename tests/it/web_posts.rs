@@ -198,6 +198,23 @@ async fn the_dashboard_pages_a_long_list(app: TestApp) {
     assert_eq!(bad.status, StatusCode::OK, "the page renders, with the problem in place of the list");
     assert!(bad.text().contains("The cursor is not valid"));
     assert_eq!(c.call_fn("/fn/my_posts", &[("cursor", "\0")]).await.status, StatusCode::BAD_REQUEST);
+
+    // Without JavaScript: the row forms post and come back; a refusal (the free plan's three
+    // published posts) is shown above the list after the redirect.
+    let ids: Vec<String> = more["items"].as_array().unwrap().iter().map(|p| p["id"].to_string()).collect();
+    for id in &ids[..3] {
+        let back = c.submit_form("/fn/publish_post", "/dashboard", &[("id", id)]).await;
+        assert_eq!(back.status, StatusCode::FOUND, "{}", back.text());
+    }
+    let refused = c.submit_form("/fn/publish_post", "/dashboard", &[("id", &ids[3])]).await;
+    let location = refused.header("location").unwrap().trim_start_matches("http://quire.test").to_string();
+    assert!(location.contains("__err="), "{location}");
+    let page = c.get_page(&location).await.text();
+    assert!(
+        page.contains(r#"<div class="list-error"><p class="form-error" role="alert">"#),
+        "shown after the redirect"
+    );
+    assert_eq!(page.matches(">Published<").count(), 3);
 }
 
 on_both_databases!(the_dashboard_pages_a_long_list);

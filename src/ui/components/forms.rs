@@ -23,3 +23,26 @@ pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, field: &'static
         })
     }
 }
+
+/// [`FormError`] as HTML text, for islands that write their HTML themselves.
+pub fn form_error_html(error: Option<&AppError>) -> String {
+    error.filter(|e| e.errors.is_empty()).map_or_else(String::new, |e| {
+        format!(r#"<p class="form-error" role="alert">{}</p>"#, html_escape::encode_text(&e.message))
+    })
+}
+
+/// [`FieldError`] as HTML text.
+pub fn field_error_html(error: Option<&AppError>, field: &str) -> String {
+    error.and_then(|e| e.field(field)).map_or_else(String::new, |msg| {
+        format!(r#"<p class="field-error" id="{field}-error">{}</p>"#, html_escape::encode_text(msg))
+    })
+}
+
+/// What a plain (no JavaScript) form post to server function `S` came back with: the router
+/// keeps it from the redirect's query (`__err`). Pages hand it to islands that show it.
+pub fn plain_post_error<S: leptos::server_fn::ServerFn>() -> Option<AppError> {
+    use leptos::server_fn::error::ServerFnUrlError;
+    use_context::<ServerActionError>()
+        .filter(|e| e.path() == S::PATH)
+        .map(|e| ServerFnUrlError::<AppError>::decode_err(e.err()))
+}

@@ -15,7 +15,10 @@ use leptos::{ev::SubmitEvent, prelude::*, server_fn::ServerFn as _};
 use crate::{
     models::{time, AppError, Comment, CommentWindow, NotificationKind, PostStats},
     server_fns::posts::{AddComment, DeleteComment, SetLike},
-    ui::browser::use_event_stream,
+    ui::{
+        browser::use_event_stream,
+        components::forms::{field_error_html, form_error_html},
+    },
 };
 
 /// The post stream's event that means "comments changed".
@@ -238,20 +241,6 @@ fn older_html(slug: &str, older: Option<&str>) -> String {
             html_escape::encode_double_quoted_attribute(slug),
             urlencode(cursor)
         )
-    })
-}
-
-/// A form's message (not for validation errors, whose fields speak for themselves).
-fn form_error_html(error: Option<&AppError>) -> String {
-    error.filter(|e| e.errors.is_empty()).map_or_else(String::new, |e| {
-        format!(r#"<p class="form-error" role="alert">{}</p>"#, html_escape::encode_text(&e.message))
-    })
-}
-
-/// One field's message, right under it.
-fn field_error_html(error: Option<&AppError>, field: &str) -> String {
-    error.and_then(|e| e.field(field)).map_or_else(String::new, |msg| {
-        format!(r#"<p class="field-error" id="{field}-error">{}</p>"#, html_escape::encode_text(msg))
     })
 }
 

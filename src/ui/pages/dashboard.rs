@@ -7,8 +7,11 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::{
     models::User,
-    server_fns::editor::my_posts,
-    ui::{components::guard::RequireUser, islands::dashboard::MyPosts},
+    server_fns::editor::{my_posts, DeletePost, PublishPost, UnpublishPost},
+    ui::{
+        components::{forms::plain_post_error, guard::RequireUser},
+        islands::dashboard::MyPosts,
+    },
 };
 
 #[component]
@@ -23,6 +26,9 @@ pub fn DashboardPage() -> impl IntoView {
 fn Dashboard(user: User) -> impl IntoView {
     // `?cursor=`: a later page of a long list (the links work without JavaScript).
     let cursor = use_query_map().with_untracked(|q| q.get("cursor")).filter(|c| !c.is_empty());
+    let error = plain_post_error::<PublishPost>()
+        .or_else(plain_post_error::<UnpublishPost>)
+        .or_else(plain_post_error::<DeletePost>);
     let posts = Resource::new(
         {
             let cursor = cursor.clone();
@@ -42,10 +48,10 @@ fn Dashboard(user: User) -> impl IntoView {
             </p>
             <Suspense fallback=|| view! { <p class="muted">"Loading your posts…"</p> }>
                 {move || {
-                    let cursor = cursor.clone();
+                    let (cursor, error) = (cursor.clone(), error.clone());
                     Suspend::new(async move {
                         match posts.await {
-                            Ok(list) => view! { <MyPosts list cursor/> }.into_any(),
+                            Ok(list) => view! { <MyPosts list cursor error/> }.into_any(),
                             Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
                         }
                     })

@@ -10,9 +10,10 @@ use leptos_router::{
 };
 
 use crate::{
-    models::{time, AppError, ErrorCode, PostView},
+    models::{time, ErrorCode, PostView},
     server_fns::posts::{get_post, AddComment, DeleteComment},
     ui::{
+        components::forms::plain_post_error,
         islands::post::{Comments, LikeButton},
         pages::not_found::NotFound,
     },
@@ -85,13 +86,4 @@ fn Article(view: PostView, before: Option<String>) -> impl IntoView {
             />
         </section>
     }
-}
-
-/// What a plain (no JavaScript) form post to server function `S` came back with: the router
-/// keeps it from the redirect's query, and the island shows it.
-fn plain_post_error<S: leptos::server_fn::ServerFn>() -> Option<AppError> {
-    use leptos::server_fn::error::ServerFnUrlError;
-    use_context::<ServerActionError>()
-        .filter(|e| e.path() == S::PATH)
-        .map(|e| ServerFnUrlError::<AppError>::decode_err(e.err()))
 }
