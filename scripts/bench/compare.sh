@@ -91,6 +91,10 @@ row 'GET /api/v1/posts?limit=20 anonymous' '/api/v1/posts?limit=20'
 row 'GET /api/v1/posts?limit=20 bearer' '/api/v1/posts?limit=20' -H "Authorization: Bearer $token"
 row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"
 
+# The bare server is done: stop it, so that nothing of its own (a write transaction its
+# cancelled requests left open, say) holds the shared SQLite file while Quire is measured on.
+kill "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
+
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$quire_pid/status")
 printf '\nRSS after load: %.1f MiB\n' "$(echo "$rss / 1024" | bc -l)"
 
