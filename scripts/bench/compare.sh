@@ -46,7 +46,7 @@ wait_for() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0
 env "${limits[@]}" QUIRE_ADDR="127.0.0.1:$QUIRE_PORT" taskset -c 0 target/release/quire serve &
 pids+=($!); quire_pid=$!
 taskset -c 0 target/release/examples/bare "$data/quire.db" "127.0.0.1:$BARE_PORT" &
-pids+=($!)
+pids+=($!); bare_pid=$!
 wait_for "http://127.0.0.1:$QUIRE_PORT/api/v1/health"
 wait_for "http://127.0.0.1:$BARE_PORT/"
 
@@ -93,7 +93,7 @@ row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"
 
 # The bare server is done: stop it, so that nothing of its own (a write transaction its
 # cancelled requests left open, say) holds the shared SQLite file while Quire is measured on.
-kill "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
+kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
 
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$quire_pid/status")
 printf '\nRSS after load: %.1f MiB\n' "$(echo "$rss / 1024" | bc -l)"

@@ -252,6 +252,30 @@ pub fn set_value(within: &web_sys::Element, selector: &str, value: &str) {
     }
 }
 
+/// Percent-encodes a query value (cursors are URL-safe base64 already; this keeps them so,
+/// and anything a visitor typed into the address bar stays one value).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Sends `form` with [`send_form`], its button disabled meanwhile (`labels`: its text meanwhile
+/// and after), and gives back why it was refused: `None` when it went through (or no answer came).
+#[cfg(feature = "hydrate")]
+pub async fn send_form_for_refusal(
+    form: &web_sys::HtmlFormElement,
+    labels: Option<(&str, &str)>,
+) -> Option<crate::models::AppError> {
+    set_busy(form, true, labels);
+    let answer = send_form(form).await;
+    set_busy(form, false, labels);
+    answer.filter(|(status, _)| !(200..300).contains(status)).and_then(|(_, text)| serde_json::from_str(&text).ok())
+}
+
 /// Sends the browser to `url` (a download answers with an attachment, so the page stays).
 pub fn navigate(url: &str) {
     #[cfg(feature = "hydrate")]

@@ -65,6 +65,14 @@ fn encode_at(kind: char, at: chrono::DateTime<Utc>, id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}.{}.{id}", at.timestamp_micros()))
 }
 
+/// A keyset page from `limit + 1` rows: the first `limit`, and whether another page exists
+/// (the extra row says so).
+fn one_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    (rows, more)
+}
+
 /// The earliest and latest instants a cursor may name: what both databases store
 /// (PostgreSQL's range is narrower than chrono's, and out-of-range values are errors there).
 fn cursor_instant(micros: i64) -> Option<chrono::DateTime<Utc>> {
@@ -125,10 +133,7 @@ pub async fn list_published(
     let drafts = filter.draft_author().is_some();
     let after = cursor.map(|c| decode_cursor(c, drafts)).transpose()?;
     let mut conn = db.acquire().await?;
-    // One extra row tells whether another page exists.
-    let mut rows = db::posts::list_published(conn.conn(), filter, after, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
+    let (rows, more) = one_page(db::posts::list_published(conn.conn(), filter, after, limit + 1).await?, limit);
     let items = with_tags(conn.conn(), rows).await?;
     let next_cursor = if more { items.last().and_then(|p| encode_cursor(p, drafts)) } else { None };
     Ok(crate::models::post::PostList { items, next_cursor })
@@ -145,9 +150,7 @@ pub async fn list_cards(
     let drafts = filter.draft_author().is_some();
     let after = cursor.map(|c| decode_cursor(c, drafts)).transpose()?;
     let mut conn = db.acquire().await?;
-    let mut rows = db::posts::list_cards(conn.conn(), filter, after, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
+    let (rows, more) = one_page(db::posts::list_cards(conn.conn(), filter, after, limit + 1).await?, limit);
     let next_cursor =
         if more { rows.last().and_then(|r| cursor_at(drafts, r.created_at, r.published_at, r.id)) } else { None };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -191,9 +194,7 @@ pub async fn list_mine(
     let limit = limit.clamp(1, 100);
     let before = cursor.map(|c| decode_at(c, 'm')).transpose()?;
     let mut conn = db.acquire().await?;
-    let mut items = db::posts::list_by_author(conn.conn(), author.id, before, limit + 1).await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
+    let (items, more) = one_page(db::posts::list_by_author(conn.conn(), author.id, before, limit + 1).await?, limit);
     let next_cursor = if more { items.last().map(|p| encode_at('m', p.updated_at, p.id)) } else { None };
     Ok(crate::models::post::MyPostList { items, next_cursor })
 }

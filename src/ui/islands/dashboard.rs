@@ -38,20 +38,13 @@ fn submitted(ev: SubmitEvent, cursor: Option<String>) {
     if let Some(form) = crate::ui::browser::submitted_form(&ev) {
         use crate::{
             server_fns::editor::MyPosts as MyPostsFn,
-            ui::browser::{post_form, send_form, set_busy, set_html},
+            ui::browser::{post_form, send_form_for_refusal, set_html, urlencode},
         };
         leptos::task::spawn_local(async move {
             let Some(root) = form.closest(".my-posts-island").ok().flatten() else { return };
-            set_busy(&form, true, None);
-            let answer = send_form(&form).await;
-            set_busy(&form, false, None);
-            let error = match answer {
-                Some((status, _)) if (200..300).contains(&status) => None,
-                Some((_, text)) => serde_json::from_str::<AppError>(&text).ok(),
-                None => None,
-            };
+            let error = send_form_for_refusal(&form, None).await;
             set_html(&root, ".list-error", &form_error_html(error.as_ref()));
-            let body = format!("cursor={}", cursor.as_deref().unwrap_or_default());
+            let body = format!("cursor={}", cursor.as_deref().map(urlencode).unwrap_or_default());
             let Some((200..=299, text)) = post_form(MyPostsFn::PATH, &body).await else { return };
             if let Ok(list) = serde_json::from_str::<MyPostList>(&text) {
                 set_html(&root, ".my-posts-list", &list_html(&list, cursor.is_none()));

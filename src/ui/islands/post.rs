@@ -16,7 +16,7 @@ use crate::{
     models::{time, AppError, Comment, CommentWindow, NotificationKind, PostStats},
     server_fns::posts::{AddComment, DeleteComment, SetLike},
     ui::{
-        browser::use_event_stream,
+        browser::{urlencode, use_event_stream},
         components::forms::{field_error_html, form_error_html},
     },
 };
@@ -158,19 +158,12 @@ impl Shown {
     fn submitted(&self, ev: SubmitEvent) {
         #[cfg(feature = "hydrate")]
         if let Some(form) = crate::ui::browser::submitted_form(&ev) {
-            use crate::ui::browser::{send_form, set_busy, set_html};
+            use crate::ui::browser::{send_form_for_refusal, set_html};
             let shown = self.clone();
             leptos::task::spawn_local(async move {
                 let adding = form.id() == "comment-form";
                 let Some(root) = form.closest(".comments-island").ok().flatten() else { return };
-                set_busy(&form, true, adding.then_some(("Posting…", "Post comment")));
-                let answer = send_form(&form).await;
-                set_busy(&form, false, adding.then_some(("Posting…", "Post comment")));
-                let error = match answer {
-                    Some((status, _)) if (200..300).contains(&status) => None,
-                    Some((_, text)) => serde_json::from_str::<AppError>(&text).ok(),
-                    None => None,
-                };
+                let error = send_form_for_refusal(&form, adding.then_some(("Posting…", "Post comment"))).await;
                 if adding {
                     set_html(&root, ".add-error", &form_error_html(error.as_ref()));
                     set_html(&root, ".body-error", &field_error_html(error.as_ref(), "body"));
@@ -242,14 +235,4 @@ fn older_html(slug: &str, older: Option<&str>) -> String {
             urlencode(cursor)
         )
     })
-}
-
-/// Percent-encodes a query value (cursors are URL-safe base64 already; this keeps them so).
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
