@@ -63,6 +63,11 @@ mod browser {
     pub struct DateTime<Tz>(String, #[serde(skip)] PhantomData<Tz>);
 
     impl<Tz> DateTime<Tz> {
+        /// The timestamp the server sent as `text` (its RFC 3339 serialisation).
+        pub fn from_text(text: String) -> Self {
+            Self(text, PhantomData)
+        }
+
         pub fn as_str(&self) -> &str {
             &self.0
         }

@@ -24,6 +24,9 @@ pub async fn post_for_edit(id: i64) -> Result<Post, AppError> {
     cx.call(posts::get_for_edit(&cx.state.db, &user, id)).await
 }
 
+/// Where a save sends the writer: a plain form by redirect, the editor island itself.
+pub const AFTER_SAVE: &str = "/dashboard";
+
 /// Creates a draft and opens the dashboard.
 #[server(prefix = "/fn", endpoint = "create_post")]
 pub async fn create_post(title: String, body: String, category: String, tags: String) -> Result<(), AppError> {
@@ -31,7 +34,7 @@ pub async fn create_post(title: String, body: String, category: String, tags: St
     let user = cx.signed_in().await?;
     let content = cx.check(PostContent::parse(&title, &body, &category, &tags))?;
     cx.call(posts::create(&cx.state.db, &user, content)).await?;
-    cx.redirect("/dashboard");
+    cx.redirect(AFTER_SAVE);
     Ok(())
 }
 
@@ -49,7 +52,7 @@ pub async fn update_post(
     let user = cx.signed_in().await?;
     let content = cx.check(PostContent::parse(&title, &body, &category, &tags))?;
     cx.call(posts::update(&cx.state.db, &user, id, version, content)).await?;
-    cx.redirect("/dashboard");
+    cx.redirect(AFTER_SAVE);
     Ok(())
 }
 

@@ -6,6 +6,9 @@
 #[cfg(feature = "hydrate")]
 use leptos::prelude::*;
 
+#[cfg(feature = "hydrate")]
+pub mod json;
+
 /// An open `EventSource` and its listeners (closing it releases both).
 #[cfg(feature = "hydrate")]
 pub struct StreamHandle(
@@ -273,7 +276,14 @@ pub async fn send_form_for_refusal(
     set_busy(form, true, labels);
     let answer = send_form(form).await;
     set_busy(form, false, labels);
-    answer.filter(|(status, _)| !(200..300).contains(status)).and_then(|(_, text)| serde_json::from_str(&text).ok())
+    answer.filter(|(status, _)| !(200..300).contains(status)).and_then(|(_, text)| json::app_error(&text))
+}
+
+/// The value of attribute `name` on the element with id `id` in the page (the server writes
+/// what an island needs to know there, so the island takes no props to deserialise).
+#[cfg(feature = "hydrate")]
+pub fn page_data(id: &str, name: &str) -> Option<String> {
+    document().get_element_by_id(id)?.get_attribute(name)
 }
 
 /// Sends the browser to `url` (a download answers with an attachment, so the page stays).

@@ -104,6 +104,11 @@ async fn readers_comment_and_like_through_server_functions(app: TestApp) {
     assert!(location.contains("__err="), "{location}");
     let page = c.get_page(&location).await.text();
     assert!(page.contains(r#"<p class="field-error" id="body-error">"#), "the error is shown after the redirect");
+    // The page's islands (badge, like, comments) take no props, so their code needs no JSON
+    // parser: what the comments island needs is in the page, and the markup is the server's.
+    assert!(page.contains(r#"data-component="LiveComments"#) && page.contains(r#"data-component="LiveLike"#), "{page}");
+    assert!(!page.contains("data-props"), "no island props on the post page");
+    assert!(page.contains(&format!(r#"id="comments-view" data-post-id="{id}""#)));
 
     // Signed out, comments and likes are refused.
     let anon = app.client().call_fn("/fn/set_like", &[("post_id", &id), ("liked", "true")]).await;
@@ -155,6 +160,28 @@ async fn writing_through_the_editor_server_functions(app: TestApp) {
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert!(stale.json()["message"].as_str().unwrap().contains("version 2"));
+
+    // Without JavaScript the editor is a plain form; a refused save comes back to it with why.
+    let editor = c.get_page("/dashboard/posts/new").await.text();
+    assert!(editor.contains(r#"<form method="post" action="/fn/create_post" id="editor-form""#), "{editor}");
+    assert!(editor.contains(r#"data-component="LiveEditor"#) && !editor.contains("data-props"), "{editor}");
+    let bad = [("title", " "), ("body", "x"), ("category", "food"), ("tags", "")];
+    let refused = c.submit_form("/fn/create_post", "/dashboard/posts/new", &bad).await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    let back = refused.header("location").unwrap().trim_start_matches("http://quire.test").to_string();
+    let page = c.get_page(&back).await.text();
+    assert!(page.contains(r#"<p class="field-error" id="title-error">"#), "{page}");
+    assert!(page.contains(r#"<p class="field-error" id="category-error">"#), "{page}");
+    let edit_page = format!("/dashboard/posts/{id}/edit");
+    let edit = c.get_page(&edit_page).await.text();
+    assert!(edit.contains(r#"<input type="hidden" name="version" value="2""#), "{edit}");
+    let stale_form =
+        [("id", id.as_str()), ("version", "1"), ("title", "Old"), ("body", "Lost"), ("category", "tech"), ("tags", "")];
+    let refused = c.submit_form("/fn/update_post", &edit_page, &stale_form).await;
+    let back = refused.header("location").unwrap().trim_start_matches("http://quire.test").to_string();
+    let page = c.get_page(&back).await.text();
+    assert!(page.contains(r#"data-testid="conflict""#) && page.contains("version 2"), "{page}");
+    assert!(page.contains(&format!(r#"<a href="{edit_page}" rel="external">Reload the newer version</a>"#)));
 
     assert_eq!(c.call_fn("/fn/publish_post", &[("id", &id)]).await.status, StatusCode::OK);
     assert!(c.get_page("/").await.text().contains("My First"));

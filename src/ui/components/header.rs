@@ -5,7 +5,7 @@ use leptos::{either::Either, prelude::*};
 
 use crate::{
     server_fns::auth::Logout,
-    ui::{islands::badge::UnreadBadge, session::use_session},
+    ui::{islands::badge::NotificationBadge, session::use_session},
 };
 
 #[component]
@@ -30,7 +30,7 @@ pub fn Header() -> impl IntoView {
                                     <a href="/settings">"Settings"</a>
                                     <a href="/notifications" class="notifications-link">
                                         "Notifications "
-                                        <UnreadBadge initial=unread/>
+                                        <NotificationBadge count=unread/>
                                     </a>
                                     {user.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
                                     <span class="who" data-testid="current-user">{user.name.clone()}</span>

@@ -1,233 +1,242 @@
 //! The post editor: the same rules as the server (`PostContent::parse`) give feedback while
 //! typing, an image uploads with a progress bar and its Markdown lands at the cursor, and an
 //! edit carries the version it loaded, so a stale save shows a conflict instead of
-//! overwriting a newer one. Without JavaScript it is a plain form (and no upload).
+//! overwriting a newer one. Without JavaScript it is a plain form (and no upload), and a
+//! refused save shows why after the redirect.
+//!
+//! Like the post page's islands, it stays small: the server renders the whole form
+//! ([`PostEditor`]) and hands it to the island ([`LiveEditor`]) as children; the island
+//! listens to the events that bubble up to it and writes its messages as HTML (no signals,
+//! actions, server-function client, props or serde_json).
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn as _};
 
 use crate::{
-    models::{AppError, Category, ErrorCode, FieldError, Post, PostContent},
+    models::{AppError, Category, ErrorCode, Post},
     server_fns::editor::{CreatePost, UpdatePost},
-    ui::components::forms::FormError,
+    ui::components::forms::{field_error_html, form_error_html},
 };
 
-/// A new post (`post` is `None`) or an edit of `post`.
+#[cfg(feature = "hydrate")]
+/// The fields [`PostContent::parse`](crate::models::PostContent::parse) checks, each with
+/// its message slot (`.{field}-error`) under it.
+const FIELDS: [&str; 4] = ["title", "body", "category", "tags"];
+
+/// A new post (`post` is `None`) or an edit of `post`. `error`: what a plain (no JavaScript)
+/// save came back with.
+#[component]
+pub fn PostEditor(post: Option<Post>, error: Option<AppError>) -> impl IntoView {
+    let (action, save) = if post.is_some() { (UpdatePost::PATH, "Save") } else { (CreatePost::PATH, "Save draft") };
+    let here = post.as_ref().map(|p| format!("/dashboard/posts/{}/edit", p.id)).unwrap_or_default();
+    let conflict = conflict_html(error.as_ref(), &here);
+    let form_error = form_error_html(error.as_ref().filter(|e| e.code != ErrorCode::Conflict));
+    let field_error = move |field| field_error_html(error.as_ref(), field);
+    let category = post.as_ref().map(|p| p.category).unwrap_or_default();
+    view! {
+        <LiveEditor>
+            <div class="conflict-slot slot" inner_html=conflict></div>
+            <form method="post" action=action class="form" id="editor-form">
+                {post.as_ref().map(|p| view! {
+                    <input type="hidden" name="id" value=p.id/>
+                    <input type="hidden" name="version" value=p.version/>
+                })}
+                <div class="form-error-slot slot" inner_html=form_error></div>
+                <label for="post-title">"Title"</label>
+                <input id="post-title" type="text" name="title" required maxlength="200"
+                    value=post.as_ref().map(|p| p.title.clone())/>
+                <div class="title-error slot" inner_html=field_error("title")></div>
+                <label for="post-body">"Body (Markdown)"</label>
+                <textarea id="post-body" name="body" rows="14" required>
+                    {post.as_ref().map(|p| p.body.clone())}
+                </textarea>
+                <div class="body-error slot" inner_html=field_error("body")></div>
+                <div class="upload" data-testid="image-upload">
+                    <label for="post-image">"Image"</label>
+                    <input id="post-image" type="file" accept="image/png,image/jpeg,image/webp,image/gif"/>
+                    <button type="button" class="button small" data-testid="upload-button">"Upload and insert"</button>
+                    <noscript><span class="muted">" Image upload needs JavaScript."</span></noscript>
+                    <div class="upload-status slot"></div>
+                </div>
+                <label for="post-category">"Category"</label>
+                <select id="post-category" name="category">
+                    {Category::ALL
+                        .into_iter()
+                        .map(|c| view! { <option value=c.as_str() selected=*c == category>{c.as_str()}</option> })
+                        .collect_view()}
+                </select>
+                <div class="category-error slot" inner_html=field_error("category")></div>
+                <label for="post-tags">"Tags (comma-separated, up to 10)"</label>
+                <input id="post-tags" type="text" name="tags" value=post.as_ref().map(|p| p.tags.join(", "))/>
+                <div class="tags-error slot" inner_html=field_error("tags")></div>
+                <button type="submit">{save}</button>
+            </form>
+        </LiveEditor>
+    }
+}
+
+/// A stale save's message, with a link to the newer version (`here`: the editor's address).
+fn conflict_html(error: Option<&AppError>, here: &str) -> String {
+    error.filter(|e| e.code == ErrorCode::Conflict).map_or_else(String::new, |e| {
+        format!(
+            r#"<div class="form-error conflict" role="alert" data-testid="conflict"><p>{}</p><a href="{}" rel="external">Reload the newer version</a></div>"#,
+            html_escape::encode_text(&e.message),
+            html_escape::encode_double_quoted_attribute(here)
+        )
+    })
+}
+
+/// Checks the fields as they are typed, saves with `fetch`, uploads images.
 #[island(lazy)]
-pub fn EditorForm(post: Option<Post>) -> impl IntoView {
+pub fn LiveEditor(children: Children) -> impl IntoView {
     crate::ui::browser::island_ready();
-    match post {
-        None => {
-            let action = ServerAction::<CreatePost>::new();
-            let error = Signal::derive(move || action.value().get().and_then(Result::<(), AppError>::err));
-            view! {
-                <ActionForm action=action attr:class="form" attr:id="editor-form">
-                    <EditorFields post=None error/>
-                    <button type="submit" disabled=move || action.pending().get()>"Save draft"</button>
-                </ActionForm>
-            }
-            .into_any()
-        }
-        Some(p) => {
-            let action = ServerAction::<UpdatePost>::new();
-            let error = Signal::derive(move || action.value().get().and_then(Result::<(), AppError>::err));
-            let here = format!("/dashboard/posts/{}/edit", p.id);
-            let (id, version) = (p.id, p.version);
-            view! {
-                {move || {
-                    error.get().filter(|e| e.code == ErrorCode::Conflict).map(|e| {
-                        let here = here.clone();
-                        view! {
-                            <div class="form-error conflict" role="alert" data-testid="conflict">
-                                <p>{e.message}</p>
-                                <a href=here rel="external">"Reload the newer version"</a>
-                            </div>
-                        }
-                    })
-                }}
-                <ActionForm action=action attr:class="form" attr:id="editor-form">
-                    <input type="hidden" name="id" value=id/>
-                    <input type="hidden" name="version" value=version/>
-                    <EditorFields post=Some(p) error/>
-                    <button type="submit" disabled=move || action.pending().get()>"Save"</button>
-                </ActionForm>
-            }
-            .into_any()
-        }
-    }
-}
-
-/// Title, body, category and tags, with client-side checks as the user types and the
-/// server's errors after a save.
-#[component]
-fn EditorFields(post: Option<Post>, error: Signal<Option<AppError>>) -> impl IntoView {
-    let title = RwSignal::new(post.as_ref().map(|p| p.title.clone()).unwrap_or_default());
-    let body = RwSignal::new(post.as_ref().map(|p| p.body.clone()).unwrap_or_default());
-    let category = RwSignal::new(post.as_ref().map(|p| p.category).unwrap_or_default().as_str().to_string());
-    let tags = RwSignal::new(post.as_ref().map(|p| p.tags.join(", ")).unwrap_or_default());
-    // Checked only once the user has typed, so an empty new form is not shouted at.
-    let touched = RwSignal::new(false);
-    let client_errors = Memo::new(move |_| {
-        if !touched.get() {
-            return Vec::<FieldError>::new();
-        }
-        PostContent::parse(&title.get(), &body.get(), &category.get(), &tags.get()).err().unwrap_or_default()
-    });
-    let message = move |field: &'static str| {
-        client_errors
-            .get()
-            .into_iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message)
-            .or_else(|| error.get().and_then(|e| e.field(field).map(str::to_string)))
-            .map(|m| view! { <p class="field-error" id=format!("{field}-error")>{m}</p> })
-    };
-    let form_error =
-        Signal::derive(move || error.get().filter(|e| e.code != ErrorCode::Conflict && e.errors.is_empty()));
-    let initial_body = body.get_untracked();
-    let body_ref = NodeRef::<leptos::html::Textarea>::new();
-
     view! {
-        <FormError error=form_error/>
-        <label for="post-title">"Title"</label>
-        <input
-            id="post-title"
-            type="text"
-            name="title"
-            required
-            maxlength="200"
-            value=title.get_untracked()
-            on:input=move |ev| {
-                touched.set(true);
-                title.set(event_target_value(&ev));
-            }
-        />
-        {move || message("title")}
-        <label for="post-body">"Body (Markdown)"</label>
-        <textarea
-            id="post-body"
-            name="body"
-            rows="14"
-            required
-            node_ref=body_ref
-            on:input=move |ev| {
-                touched.set(true);
-                body.set(event_target_value(&ev));
-            }
-        >
-            {initial_body}
-        </textarea>
-        {move || message("body")}
-        <ImageUpload body body_ref/>
-        <label for="post-category">"Category"</label>
-        <select
-            id="post-category"
-            name="category"
-            on:change=move |ev| {
-                touched.set(true);
-                category.set(event_target_value(&ev));
-            }
-        >
-            {Category::ALL
-                .into_iter()
-                .map(|c| view! { <option value=c.as_str() selected=category.get_untracked() == c.as_str()>{c.as_str()}</option> })
-                .collect_view()}
-        </select>
-        {move || message("category")}
-        <label for="post-tags">"Tags (comma-separated, up to 10)"</label>
-        <input
-            id="post-tags"
-            type="text"
-            name="tags"
-            value=tags.get_untracked()
-            on:input=move |ev| {
-                touched.set(true);
-                tags.set(event_target_value(&ev));
-            }
-        />
-        {move || message("tags")}
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum UploadState {
-    Idle,
-    Sending(u8),
-    Done(String),
-    Failed(String),
-}
-
-/// Uploads an image with a real progress bar (bytes sent) and inserts its Markdown link
-/// into the body at the cursor. Needs JavaScript; without it the body still takes links.
-#[component]
-fn ImageUpload(body: RwSignal<String>, body_ref: NodeRef<leptos::html::Textarea>) -> impl IntoView {
-    let state = RwSignal::new(UploadState::Idle);
-    let start = move |_| {
-        if matches!(state.get_untracked(), UploadState::Sending(_)) {
-            return;
-        }
-        state.set(UploadState::Sending(0));
-        crate::ui::browser::upload_file(
-            "post-image",
-            "/api/v1/uploads",
-            move |p| state.set(UploadState::Sending(p)),
-            move |status, text| {
-                let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                if status == 201 {
-                    let url = v["url"].as_str().unwrap_or_default().to_string();
-                    let alt = v["original_name"].as_str().unwrap_or("image").replace([']', '['], "");
-                    let link = format!("![{alt}]({url})");
-                    let current = body.get_untracked();
-                    let at = body_ref
-                        .get_untracked()
-                        .and_then(|t| t.selection_start().ok().flatten())
-                        .map(|i| i as usize)
-                        .unwrap_or(current.encode_utf16().count());
-                    // selectionStart counts UTF-16 units; find the matching byte offset.
-                    let mut units = 0;
-                    let mut byte = current.len();
-                    for (i, ch) in current.char_indices() {
-                        if units >= at {
-                            byte = i;
-                            break;
-                        }
-                        units += ch.len_utf16();
-                    }
-                    let next = format!(
-                        "{}{}{link}\n{}",
-                        &current[..byte],
-                        if byte == 0 || current[..byte].ends_with('\n') { "" } else { "\n" },
-                        &current[byte..]
-                    );
-                    if let Some(t) = body_ref.get_untracked() {
-                        t.set_value(&next);
-                    }
-                    body.set(next);
-                    state.set(UploadState::Done(url));
-                } else {
-                    let detail = v["detail"].as_str().unwrap_or("The upload failed.").to_string();
-                    state.set(UploadState::Failed(detail));
-                }
-            },
-        );
-    };
-    view! {
-        <div class="upload" data-testid="image-upload">
-            <label for="post-image">"Image"</label>
-            <input id="post-image" type="file" accept="image/png,image/jpeg,image/webp,image/gif"/>
-            <button type="button" class="button small" on:click=start data-testid="upload-button"
-                disabled=move || matches!(state.get(), UploadState::Sending(_))>"Upload and insert"</button>
-            <noscript><span class="muted">" Image upload needs JavaScript."</span></noscript>
-            {move || match state.get() {
-                UploadState::Idle => ().into_any(),
-                UploadState::Sending(p) => view! {
-                    <progress max="100" value=p data-testid="upload-progress"></progress> <span>{p} "%"</span>
-                }.into_any(),
-                UploadState::Done(url) => view! {
-                    <progress max="100" value="100" data-testid="upload-progress"></progress>
-                    <span class="muted" data-testid="upload-done">" Inserted " <code>{url}</code></span>
-                }.into_any(),
-                UploadState::Failed(msg) => view! { <p class="field-error" role="alert">{msg}</p> }.into_any(),
-            }}
+        <div class="editor-island" on:input=live::edited on:submit=live::submitted on:click=live::clicked>
+            {children()}
         </div>
     }
+}
+
+#[cfg(feature = "hydrate")]
+mod live {
+    use leptos::{
+        ev::{Event, MouseEvent, SubmitEvent},
+        prelude::*,
+    };
+    use wasm_bindgen::JsCast;
+    use web_sys::{Element, HtmlFormElement, HtmlTextAreaElement};
+
+    use super::{conflict_html, FIELDS};
+    use crate::{
+        models::{AppError, ErrorCode, PostContent},
+        server_fns::editor::AFTER_SAVE,
+        ui::{
+            browser::{json, navigate, send_form, set_busy, set_html, upload_file},
+            components::forms::{field_error_html, form_error_html},
+        },
+    };
+
+    fn editor_form() -> Option<HtmlFormElement> {
+        document().get_element_by_id("editor-form")?.dyn_into().ok()
+    }
+
+    /// A field changed: show what the server's rules say about the form as it is now.
+    pub fn edited(_: Event) {
+        let Some(form) = editor_form() else { return };
+        let Ok(data) = web_sys::FormData::new_with_form(&form) else { return };
+        let value = |name| data.get(name).as_string().unwrap_or_default();
+        let errors = PostContent::parse(&value("title"), &value("body"), &value("category"), &value("tags")).err();
+        show_fields(&form, errors.map(AppError::validation).as_ref());
+    }
+
+    fn show_fields(form: &Element, error: Option<&AppError>) {
+        for field in FIELDS {
+            set_html(form, &format!(".{field}-error"), &field_error_html(error, field));
+        }
+    }
+
+    /// Saves with `fetch`: the dashboard after a save, the reasons after a refusal.
+    pub fn submitted(ev: SubmitEvent) {
+        let Some(form) = crate::ui::browser::submitted_form(&ev) else { return };
+        leptos::task::spawn_local(async move {
+            set_busy(&form, true, None);
+            let answer = send_form(&form).await;
+            set_busy(&form, false, None);
+            let refusal = match &answer {
+                Some((200..=299, _)) => return navigate(AFTER_SAVE),
+                Some((_, text)) => json::app_error(text),
+                None => None,
+            };
+            match refusal {
+                Some(error) => {
+                    let here = window().location().pathname().unwrap_or_default();
+                    if let Some(root) = form.closest(".editor-island").ok().flatten() {
+                        set_html(&root, ".conflict-slot", &conflict_html(Some(&error), &here));
+                    }
+                    let form_error = Some(&error).filter(|e| e.code != ErrorCode::Conflict);
+                    set_html(&form, ".form-error-slot", &form_error_html(form_error));
+                    show_fields(&form, Some(&error));
+                }
+                // No answer, or not one of ours: the plain form's answer says what happened.
+                None => drop(form.submit()),
+            }
+        });
+    }
+
+    /// "Upload and insert": sends the chosen image, showing its progress, and inserts its
+    /// Markdown link into the body at the cursor.
+    pub fn clicked(ev: MouseEvent) {
+        let button = ev.target().and_then(|t| t.dyn_into::<Element>().ok());
+        let Some(button) = button.filter(|b| b.get_attribute("data-testid").as_deref() == Some("upload-button")) else {
+            return;
+        };
+        let Some(status) = document().query_selector(".upload-status").ok().flatten() else { return };
+        if button.has_attribute("disabled") {
+            return;
+        }
+        let _ = button.set_attribute("disabled", "");
+        status.set_inner_html(&progress_html(0));
+        let on_progress = {
+            let status = status.clone();
+            move |p| status.set_inner_html(&progress_html(p))
+        };
+        upload_file("post-image", "/api/v1/uploads", on_progress, move |code, text| {
+            let _ = button.remove_attribute("disabled");
+            let answer = json::Json::parse(&text);
+            let field = |name| answer.as_ref().and_then(|a| a.get(name).str());
+            match field("url") {
+                Some(url) if code == 201 => {
+                    let alt = field("original_name").unwrap_or_else(|| "image".into()).replace([']', '['], "");
+                    insert_at_cursor(&format!("![{alt}]({url})"));
+                    status.set_inner_html(&format!(
+                        r#"{}<span class="muted" data-testid="upload-done"> Inserted <code>{}</code></span>"#,
+                        progress_html(100),
+                        html_escape::encode_text(&url)
+                    ));
+                }
+                _ => {
+                    let detail = field("detail").unwrap_or_else(|| "The upload failed.".into());
+                    let message = html_escape::encode_text(&detail);
+                    status.set_inner_html(&format!(r#"<p class="field-error" role="alert">{message}</p>"#));
+                }
+            }
+        });
+    }
+
+    fn progress_html(percent: u8) -> String {
+        format!(
+            r#"<progress max="100" value="{percent}" data-testid="upload-progress"></progress> <span>{percent}%</span> "#
+        )
+    }
+
+    /// Puts `link` on its own line at the body's cursor (at the end when it has none).
+    fn insert_at_cursor(link: &str) {
+        let Some(body) =
+            document().get_element_by_id("post-body").and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok())
+        else {
+            return;
+        };
+        let current = body.value();
+        let at = body.selection_start().ok().flatten().map(|i| i as usize).unwrap_or(current.encode_utf16().count());
+        // selectionStart counts UTF-16 units; find the matching byte offset.
+        let mut units = 0;
+        let mut byte = current.len();
+        for (i, ch) in current.char_indices() {
+            if units >= at {
+                byte = i;
+                break;
+            }
+            units += ch.len_utf16();
+        }
+        let (before, after) = current.split_at(byte);
+        let gap = if before.is_empty() || before.ends_with('\n') { "" } else { "\n" };
+        body.set_value(&format!("{before}{gap}{link}\n{after}"));
+    }
+}
+
+/// On the server the island only renders; its handlers run in the browser.
+#[cfg(not(feature = "hydrate"))]
+mod live {
+    pub fn edited(_: leptos::ev::Event) {}
+    pub fn submitted(_: leptos::ev::SubmitEvent) {}
+    pub fn clicked(_: leptos::ev::MouseEvent) {}
 }

@@ -1,13 +1,16 @@
 //! `/dashboard/posts/new` and `/dashboard/posts/:id/edit`: the post editor's pages. The
-//! form itself is an island (`ui::islands::editor`).
+//! form is rendered here and made live by an island (`ui::islands::editor`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    server_fns::editor::post_for_edit,
-    ui::{components::guard::RequireUser, islands::editor::EditorForm},
+    server_fns::editor::{post_for_edit, CreatePost, UpdatePost},
+    ui::{
+        components::{forms::plain_post_error, guard::RequireUser},
+        islands::editor::PostEditor,
+    },
 };
 
 #[component]
@@ -17,7 +20,7 @@ pub fn NewPostPage() -> impl IntoView {
         <RequireUser view=|_| view! {
             <section class="card">
                 <h1>"New post"</h1>
-                <EditorForm post=None/>
+                <PostEditor post=None error={plain_post_error::<CreatePost>()}/>
             </section>
         }/>
     }
@@ -38,7 +41,7 @@ pub fn EditPostPage() -> impl IntoView {
                             Ok(p) => view! {
                                 <section class="card">
                                     <h1>"Edit post"</h1>
-                                    <EditorForm post=Some(p)/>
+                                    <PostEditor post=Some(p) error={plain_post_error::<UpdatePost>()}/>
                                 </section>
                             }
                             .into_any(),
