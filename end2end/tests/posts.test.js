@@ -51,6 +51,31 @@ test('write, publish, read, comment, like, edit and delete (JavaScript on)', asy
   await context.close();
 });
 
+test('the editor checks fields as they are typed and shows a refused save in place (JavaScript on)', async () => {
+  const context = await browser.newContext();
+  const { page } = await signedUp(context, 'checker');
+  const errors = await collectErrors(page);
+  await page.goto(`${BASE}/dashboard/posts/new`);
+  await hydrated(page);
+  await page.fill('#post-tags', Array.from({ length: 11 }, (_, i) => `t${i}`).join(', '));
+  await page.waitForSelector('#tags-error');
+  await page.fill('#post-tags', 'fine');
+  await page.locator('#tags-error').waitFor({ state: 'detached' });
+  // A title of spaces passes the browser's `required`; the server refuses it, and the editor
+  // shows why without leaving the page.
+  await page.evaluate(() => { window.__noReload = true; });
+  await page.fill('#post-title', '   ');
+  await page.fill('#post-body', 'A body.');
+  await page.click('#editor-form button[type=submit]');
+  await page.waitForSelector('#title-error');
+  await page.waitForFunction(() => !document.querySelector('#editor-form button[type=submit]').disabled);
+  assert.equal(page.url(), `${BASE}/dashboard/posts/new`);
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'no reload');
+  assert.equal(await page.inputValue('#post-body'), 'A body.', 'what was typed stays');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a stale edit in a second window shows a conflict instead of overwriting', async () => {
   const first = await browser.newContext();
   const { page: a, acct } = await signedUp(first, 'conflict');

@@ -119,8 +119,13 @@ mod live {
         document().get_element_by_id("editor-form")?.dyn_into().ok()
     }
 
-    /// A field changed: show what the server's rules say about the form as it is now.
-    pub fn edited(_: Event) {
+    /// One of the checked fields changed: show what the server's rules say about the form as
+    /// it is now (choosing an image is not an edit, and says nothing yet).
+    pub fn edited(ev: Event) {
+        let name = ev.target().and_then(|t| t.dyn_into::<Element>().ok()).and_then(|e| e.get_attribute("name"));
+        if !name.is_some_and(|n| FIELDS.contains(&n.as_str())) {
+            return;
+        }
         let Some(form) = editor_form() else { return };
         let Ok(data) = web_sys::FormData::new_with_form(&form) else { return };
         let value = |name| data.get(name).as_string().unwrap_or_default();
