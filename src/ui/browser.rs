@@ -266,16 +266,23 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// Sends `form` with [`send_form`], its button disabled meanwhile (`labels`: its text meanwhile
-/// and after), and gives back why it was refused: `None` when it went through (or no answer came).
+/// [`send_form`] with the form's button disabled meanwhile (`labels`: its text meanwhile and after).
+#[cfg(feature = "hydrate")]
+pub async fn send_form_busy(form: &web_sys::HtmlFormElement, labels: Option<(&str, &str)>) -> Option<(u16, String)> {
+    set_busy(form, true, labels);
+    let answer = send_form(form).await;
+    set_busy(form, false, labels);
+    answer
+}
+
+/// Sends `form` with [`send_form_busy`] and gives back why it was refused: `None` when it went
+/// through (or no answer came).
 #[cfg(feature = "hydrate")]
 pub async fn send_form_for_refusal(
     form: &web_sys::HtmlFormElement,
     labels: Option<(&str, &str)>,
 ) -> Option<crate::models::AppError> {
-    set_busy(form, true, labels);
-    let answer = send_form(form).await;
-    set_busy(form, false, labels);
+    let answer = send_form_busy(form, labels).await;
     answer.filter(|(status, _)| !(200..300).contains(status)).and_then(|(_, text)| json::app_error(&text))
 }
 

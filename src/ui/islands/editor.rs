@@ -28,8 +28,7 @@ const FIELDS: [&str; 4] = ["title", "body", "category", "tags"];
 pub fn PostEditor(post: Option<Post>, error: Option<AppError>) -> impl IntoView {
     let (action, save) = if post.is_some() { (UpdatePost::PATH, "Save") } else { (CreatePost::PATH, "Save draft") };
     let here = post.as_ref().map(|p| format!("/dashboard/posts/{}/edit", p.id)).unwrap_or_default();
-    let conflict = conflict_html(error.as_ref(), &here);
-    let form_error = form_error_html(error.as_ref().filter(|e| e.code != ErrorCode::Conflict));
+    let (conflict, form_error) = refusal_html(error.as_ref(), &here);
     let field_error = move |field| field_error_html(error.as_ref(), field);
     let category = post.as_ref().map(|p| p.category).unwrap_or_default();
     view! {
@@ -74,15 +73,21 @@ pub fn PostEditor(post: Option<Post>, error: Option<AppError>) -> impl IntoView 
     }
 }
 
-/// A stale save's message, with a link to the newer version (`here`: the editor's address).
-fn conflict_html(error: Option<&AppError>, here: &str) -> String {
-    error.filter(|e| e.code == ErrorCode::Conflict).map_or_else(String::new, |e| {
-        format!(
-            r#"<div class="form-error conflict" role="alert" data-testid="conflict"><p>{}</p><a href="{}" rel="external">Reload the newer version</a></div>"#,
-            html_escape::encode_text(&e.message),
-            html_escape::encode_double_quoted_attribute(here)
-        )
-    })
+/// What a refused save says above the fields: a stale save's message with a link to the newer
+/// version (`here`: the editor's address), or any other form-level message. Both as HTML:
+/// (conflict, form error).
+fn refusal_html(error: Option<&AppError>, here: &str) -> (String, String) {
+    match error {
+        Some(e) if e.code == ErrorCode::Conflict => (
+            format!(
+                r#"<div class="form-error conflict" role="alert" data-testid="conflict"><p>{}</p><a href="{}" rel="external">Reload the newer version</a></div>"#,
+                html_escape::encode_text(&e.message),
+                html_escape::encode_double_quoted_attribute(here)
+            ),
+            String::new(),
+        ),
+        _ => (String::new(), form_error_html(error)),
+    }
 }
 
 /// Checks the fields as they are typed, saves with `fetch`, uploads images.
@@ -105,13 +110,13 @@ mod live {
     use wasm_bindgen::JsCast;
     use web_sys::{Element, HtmlFormElement, HtmlTextAreaElement};
 
-    use super::{conflict_html, FIELDS};
+    use super::{refusal_html, FIELDS};
     use crate::{
-        models::{AppError, ErrorCode, PostContent},
+        models::{AppError, PostContent},
         server_fns::editor::AFTER_SAVE,
         ui::{
-            browser::{json, navigate, send_form, set_busy, set_html, upload_file},
-            components::forms::{field_error_html, form_error_html},
+            browser::{json, navigate, send_form_busy, set_html, upload_file},
+            components::forms::field_error_html,
         },
     };
 
@@ -143,9 +148,7 @@ mod live {
     pub fn submitted(ev: SubmitEvent) {
         let Some(form) = crate::ui::browser::submitted_form(&ev) else { return };
         leptos::task::spawn_local(async move {
-            set_busy(&form, true, None);
-            let answer = send_form(&form).await;
-            set_busy(&form, false, None);
+            let answer = send_form_busy(&form, None).await;
             let refusal = match &answer {
                 Some((200..=299, _)) => return navigate(AFTER_SAVE),
                 Some((_, text)) => json::app_error(text),
@@ -154,11 +157,11 @@ mod live {
             match refusal {
                 Some(error) => {
                     let here = window().location().pathname().unwrap_or_default();
+                    let (conflict, form_error) = refusal_html(Some(&error), &here);
                     if let Some(root) = form.closest(".editor-island").ok().flatten() {
-                        set_html(&root, ".conflict-slot", &conflict_html(Some(&error), &here));
+                        set_html(&root, ".conflict-slot", &conflict);
                     }
-                    let form_error = Some(&error).filter(|e| e.code != ErrorCode::Conflict);
-                    set_html(&form, ".form-error-slot", &form_error_html(form_error));
+                    set_html(&form, ".form-error-slot", &form_error);
                     show_fields(&form, Some(&error));
                 }
                 // No answer, or not one of ours: the plain form's answer says what happened.

@@ -66,11 +66,9 @@ fn like_label(liked: bool) -> &'static str {
 fn like_submitted(ev: SubmitEvent) {
     #[cfg(feature = "hydrate")]
     if let Some(form) = crate::ui::browser::submitted_form(&ev) {
-        use crate::ui::browser::{json::Json, send_form, set_busy, set_text, set_value};
+        use crate::ui::browser::{json::Json, send_form_busy, set_text, set_value};
         leptos::task::spawn_local(async move {
-            set_busy(&form, true, None);
-            let answer = send_form(&form).await;
-            set_busy(&form, false, None);
+            let answer = send_form_busy(&form, None).await;
             let stats = answer
                 .filter(|(status, _)| (200..300).contains(status))
                 .and_then(|(_, text)| Json::parse(&text))
