@@ -16,8 +16,9 @@ pub struct SessionContext {
 }
 
 pub fn provide_session() {
-    let user = Resource::new(|| (), |_| current_user());
-    let unread = Resource::new(|| (), |_| unread_count());
+    // Boxed futures: see `HomePage`.
+    let user = Resource::new(|| (), |_| Box::pin(current_user()));
+    let unread = Resource::new(|| (), |_| Box::pin(unread_count()));
     provide_context(SessionContext { user, unread });
 }
 

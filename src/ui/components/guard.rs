@@ -26,24 +26,20 @@ where
 
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {
-                let view = view.clone();
-                move || {
-                    let view = view.clone();
-                    Suspend::new(async move {
-                        match session.user.await {
-                            Ok(Some(user)) if !admin || user.is_admin() => view(user).into_any(),
-                            Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
-                            Ok(None) => {
-                                let (path, search) = (location.pathname.get_untracked(), location.search.get_untracked());
-                                let here = if search.is_empty() { path } else { format!("{path}?{search}") };
-                                view! { <Redirect path=format!("/login?next={}", Url::escape(&here))/> }.into_any()
-                            }
-                            Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
-                        }
-                    })
+            // A Suspend, not a closure returning one: Suspense re-runs a closure each time it
+            // checks for pending loads, which would build the page (and its resources) again.
+            {Suspend::new(async move {
+                match session.user.await {
+                    Ok(Some(user)) if !admin || user.is_admin() => view(user).into_any(),
+                    Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
+                    Ok(None) => {
+                        let (path, search) = (location.pathname.get_untracked(), location.search.get_untracked());
+                        let here = if search.is_empty() { path } else { format!("{path}?{search}") };
+                        view! { <Redirect path=format!("/login?next={}", Url::escape(&here))/> }.into_any()
+                    }
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                 }
-            }
+            })}
         </Suspense>
     }
 }

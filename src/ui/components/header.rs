@@ -20,7 +20,7 @@ pub fn Header() -> impl IntoView {
                 <nav class="main-nav" aria-label="Main">
                     <a href="/">"Posts"</a>
                     <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
+                        {Suspend::new(async move {
                             match session.user.await {
                                 Ok(Some(user)) => {
                                     let unread = session.unread.await.unwrap_or(0);

@@ -40,7 +40,7 @@ fn Admin() -> impl IntoView {
                 set_role.version().get(),
             )
         },
-        |(q, ..)| admin_data(q),
+        |(q, ..)| Box::pin(admin_data(q)),
     );
     let action_error = Signal::derive(move || {
         retry_job
@@ -55,7 +55,7 @@ fn Admin() -> impl IntoView {
         <p><a href="/admin/ops" data-testid="ops-link">"Live operations"</a></p>
         <FormError error=action_error/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {Suspend::new(async move {
                 match data.await {
                     Ok(o) => view! { <Overview o retry_job retry_webhook set_role/> }.into_any(),
                     Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),

@@ -34,7 +34,7 @@ fn Dashboard(user: User) -> impl IntoView {
             let cursor = cursor.clone();
             move || cursor.clone()
         },
-        my_posts,
+        |cursor| Box::pin(my_posts(cursor)),
     );
     view! {
         <section class="card">
@@ -47,15 +47,12 @@ fn Dashboard(user: User) -> impl IntoView {
                 {user.plan.as_str()}
             </p>
             <Suspense fallback=|| view! { <p class="muted">"Loading your posts…"</p> }>
-                {move || {
-                    let (cursor, error) = (cursor.clone(), error.clone());
-                    Suspend::new(async move {
-                        match posts.await {
-                            Ok(list) => view! { <MyPosts list cursor error/> }.into_any(),
-                            Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
-                        }
-                    })
-                }}
+                {Suspend::new(async move {
+                    match posts.await {
+                        Ok(list) => view! { <MyPosts list cursor error/> }.into_any(),
+                        Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
+                    }
+                })}
             </Suspense>
         </section>
     }

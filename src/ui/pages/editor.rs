@@ -33,10 +33,10 @@ pub fn EditPostPage() -> impl IntoView {
         <Title text="Edit post"/>
         <RequireUser view=move |_| {
             let id = params.read_untracked().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
-            let post = Resource::new(move || id, post_for_edit);
+            let post = Resource::new(move || id, |id| Box::pin(post_for_edit(id)));
             view! {
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
+                    {Suspend::new(async move {
                         match post.await {
                             Ok(p) => view! {
                                 <section class="card">

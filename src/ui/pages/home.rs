@@ -16,7 +16,9 @@ pub fn HomePage() -> impl IntoView {
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
     let posts = Resource::new(
         move || query.get(),
-        |q| list_posts(q.get("q"), q.get("category"), q.get("tag"), q.get("cursor")),
+        // Boxed: a server function's future is several kB, and the resource moves it a dozen
+        // times before it first runs (a boxed one moves as a pointer).
+        |q| Box::pin(list_posts(q.get("q"), q.get("category"), q.get("tag"), q.get("cursor"))),
     );
 
     view! {
@@ -36,8 +38,10 @@ pub fn HomePage() -> impl IntoView {
                 <button type="submit">"Filter"</button>
             </form>
         </section>
+        // A Suspend, not a closure returning one: pages render once, on the server, and Suspense
+        // re-runs a closure each time it checks for pending loads, building the cards again.
         <Suspense fallback=|| view! { <p class="muted">"Loading posts…"</p> }>
-            {move || Suspend::new(async move {
+            {Suspend::new(async move {
                 match posts.await {
                     Ok(list) if list.items.is_empty() => view! { <p class="muted" data-testid="no-posts">"No posts yet."</p> }.into_any(),
                     Ok(list) => {

@@ -21,7 +21,7 @@ pub fn NotificationsPage() -> impl IntoView {
 #[component]
 fn Notifications() -> impl IntoView {
     let mark = ServerAction::<MarkRead>::new();
-    let list = Resource::new(|| (), |_| my_notifications(100));
+    let list = Resource::new(|| (), |_| Box::pin(my_notifications(100)));
     view! {
         <section class="card">
             <div class="row-between">
@@ -31,7 +31,7 @@ fn Notifications() -> impl IntoView {
                 </ActionForm>
             </div>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {Suspend::new(async move {
                     match list.await {
                         Ok(page) if page.items.is_empty() => view! { <p class="muted" data-testid="no-notifications">"Nothing yet."</p> }.into_any(),
                         Ok(page) => view! {

@@ -18,7 +18,7 @@ pub fn OpsPage() -> impl IntoView {
 
 #[component]
 fn Ops() -> impl IntoView {
-    let snapshot = Resource::new(|| (), |_| ops_numbers());
+    let snapshot = Resource::new(|| (), |_| Box::pin(ops_numbers()));
     view! {
         <h1>"Live operations"</h1>
         <p class="muted">
@@ -27,7 +27,7 @@ fn Ops() -> impl IntoView {
             <a href="/admin">"Administration"</a>
         </p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {Suspend::new(async move {
                 match snapshot.await {
                     Ok(initial) => view! { <OpsCharts initial/> }.into_any(),
                     Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),

@@ -26,21 +26,18 @@ pub fn PostPage() -> impl IntoView {
     let before = query.read_untracked().get("before");
     let page = Resource::new(
         move || (params.read().get("slug").unwrap_or_default(), query.read().get("before")),
-        |(slug, before)| get_post(slug, before),
+        |(slug, before)| Box::pin(get_post(slug, before)),
     );
 
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                let before = before.clone();
-                Suspend::new(async move {
-                    match page.await {
-                        Ok(view) => view! { <Article view before/> }.into_any(),
-                        Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound/> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
-                    }
-                })
-            }}
+            {Suspend::new(async move {
+                match page.await {
+                    Ok(view) => view! { <Article view before/> }.into_any(),
+                    Err(e) if e.code == ErrorCode::NotFound => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
         </Suspense>
     }
 }

@@ -20,11 +20,11 @@ pub fn ReportsPage() -> impl IntoView {
 
 #[component]
 fn Reports(user: User) -> impl IntoView {
-    let list = Resource::new(|| (), |_| my_reports());
+    let list = Resource::new(|| (), |_| Box::pin(my_reports()));
     let is_admin = user.is_admin();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {Suspend::new(async move {
                 match list.await {
                     Ok(reports) => view! { <Exporter is_admin reports/> }.into_any(),
                     Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),

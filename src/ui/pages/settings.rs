@@ -30,14 +30,14 @@ pub fn SettingsPage() -> impl IntoView {
 fn Settings(user: User) -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let manager = Resource::new(move || (create.version().get(), revoke.version().get()), |_| my_tokens());
+    let manager = Resource::new(move || (create.version().get(), revoke.version().get()), |_| Box::pin(my_tokens()));
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
 
     let profile = ServerAction::<UpdateProfile>::new();
     let profile_error = Signal::derive(move || profile.value().get().and_then(Result::err));
     let saved = move || matches!(profile.value().get(), Some(Ok(())));
-    let billing = Resource::new(|| (), |_| my_billing());
+    let billing = Resource::new(|| (), |_| Box::pin(my_billing()));
     let password = ServerAction::<ChangePassword>::new();
     let password_error = Signal::derive(move || password.value().get().and_then(Result::err));
     let password_changed = move || matches!(password.value().get(), Some(Ok(())));
@@ -88,7 +88,7 @@ fn Settings(user: User) -> impl IntoView {
         <section class="card" aria-labelledby="billing-heading">
             <h2 id="billing-heading">"Plan and billing"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {Suspend::new(async move {
                     match billing.await {
                         Ok(b) => view! {
                             <dl class="facts">
@@ -119,7 +119,7 @@ fn Settings(user: User) -> impl IntoView {
             </p>
             <FormError error=revoke_error/>
             <Suspense fallback=|| view! { <p class="muted">"Loading your tokens…"</p> }>
-                {move || Suspend::new(async move {
+                {Suspend::new(async move {
                     match manager.await {
                         Ok(m) => view! {
                             {m.created.map(|c| view! {
