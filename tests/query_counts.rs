@@ -70,4 +70,29 @@ async fn pages_cost_a_fixed_number_of_queries() {
     let seeded =
         posts::create(app.db(), &author, PostContent::parse("Quiet", "Again", "tech", "").unwrap()).await.unwrap();
     assert_eq!(seeded.slug, "quiet-2");
+
+    // A signed-in page behind RequireUser: the dashboard of a writer with no posts and of one
+    // with 43, the same queries (the page and its list are built once, not once per check
+    // Suspense makes for pending loads).
+    let signed_in = |email: &'static str| {
+        let app = &app;
+        async move {
+            let mut c = app.client();
+            let res = c.call_fn("/fn/login", &[("email", email), ("password", "password123")]).await;
+            assert!(res.status.is_success() || res.status.is_redirection(), "{}", res.text());
+            let before = statements_executed();
+            let res = c.get_page("/dashboard").await;
+            assert_eq!(res.status, axum::http::StatusCode::OK);
+            assert!(res.text().contains("data-testid=\"current-user\""), "{}", res.text());
+            statements_executed() - before
+        }
+    };
+    accounts::register(app.db(), NewAccount::parse("new@example.com", "New", "password123").unwrap(), Role::User)
+        .await
+        .unwrap();
+    let empty = signed_in("new@example.com").await;
+    let busy = signed_in("q@example.com").await;
+    assert_eq!(empty, busy, "dashboard: {empty} queries with no posts, {busy} with 43");
+    assert!(busy <= 4, "dashboard used {busy} queries");
+    println!("dashboard: {busy} queries");
 }
