@@ -35,16 +35,12 @@ fn fields(t: &DateTime<Utc>, len: usize) -> String {
             s.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
         }
     }
-    let year = t.year();
-    if !(0..=9999).contains(&year) {
-        // Outside four digits (never for a stored timestamp): the general formatter.
-        let mut s =
-            format!("{year:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.month(), t.day(), t.hour(), t.minute(), t.second());
-        s.truncate(len);
-        return s;
-    }
     let mut s = String::with_capacity(19);
-    push(&mut s, year.unsigned_abs(), 4);
+    match u32::try_from(t.year()) {
+        Ok(year) if year <= 9999 => push(&mut s, year, 4),
+        // Outside four digits (never for a stored timestamp).
+        _ => s.push_str(&format!("{:04}", t.year())),
+    }
     for (sep, n) in [('-', t.month()), ('-', t.day()), (' ', t.hour()), (':', t.minute()), (':', t.second())] {
         s.push(sep);
         push(&mut s, n, 2);
