@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod components;
 pub mod islands;
+pub mod load;
 pub mod pages;
 pub mod session;
 

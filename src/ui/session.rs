@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::{
     models::{AppError, User},
     server_fns::{account::unread_count, auth::current_user},
+    ui::load::resource,
 };
 
 #[derive(Clone, Copy)]
@@ -16,9 +17,8 @@ pub struct SessionContext {
 }
 
 pub fn provide_session() {
-    // Boxed futures: see `HomePage`.
-    let user = Resource::new(|| (), |_| Box::pin(current_user()));
-    let unread = Resource::new(|| (), |_| Box::pin(unread_count()));
+    let user = resource(|| (), |_| current_user());
+    let unread = resource(|| (), |_| unread_count());
     provide_context(SessionContext { user, unread });
 }
 

@@ -18,7 +18,7 @@ pub fn RequireUser<F, V>(
     view: F,
 ) -> impl IntoView
 where
-    F: Fn(User) -> V + Clone + Send + Sync + 'static,
+    F: FnOnce(User) -> V + Send + Sync + 'static,
     V: IntoView + 'static,
 {
     let session = use_session();
@@ -26,8 +26,7 @@ where
 
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            // A Suspend, not a closure returning one: Suspense re-runs a closure each time it
-            // checks for pending loads, which would build the page (and its resources) again.
+            // A Suspend, not a closure (see `ui::load`): the page and its resources are built once.
             {Suspend::new(async move {
                 match session.user.await {
                     Ok(Some(user)) if !admin || user.is_admin() => view(user).into_any(),

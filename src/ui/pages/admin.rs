@@ -11,6 +11,7 @@ use crate::{
     models::{time, AdminOverview, DeliveryStatus, JobStatus, Role},
     server_fns::admin::{admin_data, RetryJob, RetryWebhook, SetRole},
     ui::components::{forms::FormError, guard::RequireUser},
+    ui::load::resource,
 };
 
 #[component]
@@ -31,7 +32,7 @@ fn Admin() -> impl IntoView {
     let retry_job = ServerAction::<RetryJob>::new();
     let retry_webhook = ServerAction::<RetryWebhook>::new();
     let set_role = ServerAction::<SetRole>::new();
-    let data = Resource::new(
+    let data = resource(
         move || {
             (
                 query.read().get("q").unwrap_or_default(),
@@ -40,7 +41,7 @@ fn Admin() -> impl IntoView {
                 set_role.version().get(),
             )
         },
-        |(q, ..)| Box::pin(admin_data(q)),
+        |(q, ..)| admin_data(q),
     );
     let action_error = Signal::derive(move || {
         retry_job

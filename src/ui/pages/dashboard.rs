@@ -8,6 +8,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 use crate::{
     models::User,
     server_fns::editor::{my_posts, DeletePost, PublishPost, UnpublishPost},
+    ui::load::resource,
     ui::{
         components::{forms::plain_post_error, guard::RequireUser},
         islands::dashboard::MyPosts,
@@ -29,12 +30,12 @@ fn Dashboard(user: User) -> impl IntoView {
     let error = plain_post_error::<PublishPost>()
         .or_else(plain_post_error::<UnpublishPost>)
         .or_else(plain_post_error::<DeletePost>);
-    let posts = Resource::new(
+    let posts = resource(
         {
             let cursor = cursor.clone();
             move || cursor.clone()
         },
-        |cursor| Box::pin(my_posts(cursor)),
+        my_posts,
     );
     view! {
         <section class="card">

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     server_fns::editor::{post_for_edit, CreatePost, UpdatePost},
+    ui::load::resource,
     ui::{
         components::{forms::plain_post_error, guard::RequireUser},
         islands::editor::PostEditor,
@@ -33,7 +34,7 @@ pub fn EditPostPage() -> impl IntoView {
         <Title text="Edit post"/>
         <RequireUser view=move |_| {
             let id = params.read_untracked().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
-            let post = Resource::new(move || id, |id| Box::pin(post_for_edit(id)));
+            let post = resource(move || id, post_for_edit);
             view! {
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {Suspend::new(async move {

@@ -8,18 +8,15 @@ use leptos_router::{hooks::use_query_map, location::Url};
 use crate::{
     models::{post::PostCard as Card, time, Category},
     server_fns::posts::list_posts,
+    ui::load::resource,
 };
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
-    let posts = Resource::new(
-        move || query.get(),
-        // Boxed: a server function's future is several kB, and the resource moves it a dozen
-        // times before it first runs (a boxed one moves as a pointer).
-        |q| Box::pin(list_posts(q.get("q"), q.get("category"), q.get("tag"), q.get("cursor"))),
-    );
+    let posts =
+        resource(move || query.get(), |q| list_posts(q.get("q"), q.get("category"), q.get("tag"), q.get("cursor")));
 
     view! {
         <Title text=""/>
@@ -38,8 +35,7 @@ pub fn HomePage() -> impl IntoView {
                 <button type="submit">"Filter"</button>
             </form>
         </section>
-        // A Suspend, not a closure returning one: pages render once, on the server, and Suspense
-        // re-runs a closure each time it checks for pending loads, building the cards again.
+        // A Suspend, not a closure: see `ui::load`.
         <Suspense fallback=|| view! { <p class="muted">"Loading posts…"</p> }>
             {Suspend::new(async move {
                 match posts.await {

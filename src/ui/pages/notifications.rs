@@ -8,6 +8,7 @@ use crate::{
     models::time,
     server_fns::account::{my_notifications, MarkRead},
     ui::components::guard::RequireUser,
+    ui::load::resource,
 };
 
 #[component]
@@ -21,7 +22,7 @@ pub fn NotificationsPage() -> impl IntoView {
 #[component]
 fn Notifications() -> impl IntoView {
     let mark = ServerAction::<MarkRead>::new();
-    let list = Resource::new(|| (), |_| Box::pin(my_notifications(100)));
+    let list = resource(|| (), |_| my_notifications(100));
     view! {
         <section class="card">
             <div class="row-between">

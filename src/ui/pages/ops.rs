@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use crate::{
     server_fns::admin::ops_numbers,
+    ui::load::resource,
     ui::{components::guard::RequireUser, islands::ops::OpsCharts},
 };
 
@@ -18,7 +19,7 @@ pub fn OpsPage() -> impl IntoView {
 
 #[component]
 fn Ops() -> impl IntoView {
-    let snapshot = Resource::new(|| (), |_| Box::pin(ops_numbers()));
+    let snapshot = resource(|| (), |_| ops_numbers());
     view! {
         <h1>"Live operations"</h1>
         <p class="muted">

@@ -12,6 +12,7 @@ use leptos_router::{
 use crate::{
     models::{time, ErrorCode, PostView},
     server_fns::posts::{get_post, AddComment, DeleteComment},
+    ui::load::resource,
     ui::{
         components::forms::plain_post_error,
         islands::post::{Comments, LikeButton},
@@ -24,9 +25,9 @@ pub fn PostPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let before = query.read_untracked().get("before");
-    let page = Resource::new(
+    let page = resource(
         move || (params.read().get("slug").unwrap_or_default(), query.read().get("before")),
-        |(slug, before)| Box::pin(get_post(slug, before)),
+        |(slug, before)| get_post(slug, before),
     );
 
     view! {

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::{
     models::User,
     server_fns::reports::my_reports,
+    ui::load::resource,
     ui::{components::guard::RequireUser, islands::reports::Exporter},
 };
 
@@ -20,7 +21,7 @@ pub fn ReportsPage() -> impl IntoView {
 
 #[component]
 fn Reports(user: User) -> impl IntoView {
-    let list = Resource::new(|| (), |_| Box::pin(my_reports()));
+    let list = resource(|| (), |_| my_reports());
     let is_admin = user.is_admin();
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

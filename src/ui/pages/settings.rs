@@ -14,6 +14,7 @@ use crate::{
         forms::{FieldError, FormError},
         guard::RequireUser,
     },
+    ui::load::resource,
 };
 
 #[component]
@@ -30,14 +31,14 @@ pub fn SettingsPage() -> impl IntoView {
 fn Settings(user: User) -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let manager = Resource::new(move || (create.version().get(), revoke.version().get()), |_| Box::pin(my_tokens()));
+    let manager = resource(move || (create.version().get(), revoke.version().get()), |_| my_tokens());
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
 
     let profile = ServerAction::<UpdateProfile>::new();
     let profile_error = Signal::derive(move || profile.value().get().and_then(Result::err));
     let saved = move || matches!(profile.value().get(), Some(Ok(())));
-    let billing = Resource::new(|| (), |_| Box::pin(my_billing()));
+    let billing = resource(|| (), |_| my_billing());
     let password = ServerAction::<ChangePassword>::new();
     let password_error = Signal::derive(move || password.value().get().and_then(Result::err));
     let password_changed = move || matches!(password.value().get(), Some(Ok(())));
