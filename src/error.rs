@@ -76,9 +76,18 @@ impl From<AppError> for Error {
 }
 
 /// A database that is busy (SQLite's lock held past the busy timeout, or no pooled connection
-/// free in time) is an overload, not a fault: 503, which a client may retry.
+/// free in time) is an overload, not a fault: 503, which a client may retry. So is a pool
+/// closed by a graceful shutdown: the work still running then (a page whose client went away
+/// mid-render, whose loads Leptos runs as tasks of their own) gets a 503, not an error log.
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        if matches!(e, sqlx::Error::PoolClosed) {
+            tracing::debug!("database pool closed: shutting down");
+            return Error::App(AppError::new(
+                crate::models::ErrorCode::ServiceUnavailable,
+                "The server is shutting down; try again in a moment.",
+            ));
+        }
         let busy = match &e {
             sqlx::Error::PoolTimedOut => true,
             sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6" | "517")),
@@ -115,5 +124,20 @@ impl From<Error> for AppError {
             tracing::error!(error = %cause, "server function failed");
         }
         e.public()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::ErrorCode;
+
+    #[test]
+    fn a_closed_pool_is_unavailable_not_a_fault() {
+        let e = Error::from(sqlx::Error::PoolClosed);
+        assert!(!matches!(e, Error::Internal(_)));
+        assert_eq!(e.public().code, ErrorCode::ServiceUnavailable);
+        assert_eq!(Error::from(sqlx::Error::PoolTimedOut).public().code, ErrorCode::ServiceUnavailable);
+        assert_eq!(Error::from(sqlx::Error::RowNotFound).public().code, ErrorCode::InternalError);
     }
 }

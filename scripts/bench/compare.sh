@@ -5,12 +5,18 @@
 # RSS after the load, what a first visit to each page downloads for the browser (brotli), and
 # its cold start (exec until /api/v1/health answers).
 #
-#   scripts/bench/compare.sh            BENCH_POSTS=10000 BENCH_SECONDS=10 BENCH_CONNECTIONS=64
+# This machine's speed drifts by tens of percent from one minute to the next, so each row is
+# BENCH_ROUNDS rounds of Quire then bare, and reports the median of each and of the per-round
+# ratios (a ratio taken seconds apart, not minutes).
+#
+#   scripts/bench/compare.sh            BENCH_POSTS=10000 BENCH_SECONDS=5 BENCH_ROUNDS=3
+#                                       BENCH_CONNECTIONS=64
 #                                       (BENCH_NO_BUILD=1: measure the release build as it is)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 POSTS=${BENCH_POSTS:-10000}
-SECONDS_EACH=${BENCH_SECONDS:-10}
+SECONDS_EACH=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-64}
 QUIRE_PORT=3300
 RENDER_PORT=3301
@@ -60,22 +66,27 @@ LUA
 
 rps() { # url [wrk args…] → requests/s (failed answers are counted by wrk as requests: say so)
   local url=$1 out; shift
-  out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "$@" "$url")
+  out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION:-$SECONDS_EACH}s" --latency "$@" "$url")
   if grep -q 'Non-2xx or 3xx\|Socket errors' <<<"$out"; then
     echo "!! $url: $(grep 'Non-2xx or 3xx\|Socket errors' <<<"$out" | tr -s ' ' | paste -sd';')" >&2
   fi
   awk '/Requests\/sec/ { print $2 }' <<<"$out"
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 row() { # name path [wrk args…]   (QPORT: the Quire to measure)
   local name=$1 path=$2; shift 2
-  local q b port=${QPORT:-$QUIRE_PORT}
-  rps "http://127.0.0.1:$port$path" "$@" >/dev/null   # warm up both
-  q=$(rps "http://127.0.0.1:$port$path" "$@")
-  b=$(rps "http://127.0.0.1:$BARE_PORT$path" "$@")
-  printf '| %-42s | %10.0f | %10.0f | %6.2f |\n' "$name" "$b" "$q" "$(echo "$q / $b" | bc -l)"
+  local q b port=${QPORT:-$QUIRE_PORT} qs=() bs=() ratios=()
+  DURATION=2 rps "http://127.0.0.1:$port$path" "$@" >/dev/null   # warm up both
+  DURATION=2 rps "http://127.0.0.1:$BARE_PORT$path" "$@" >/dev/null
+  for _ in $(seq "$ROUNDS"); do
+    q=$(rps "http://127.0.0.1:$port$path" "$@")
+    b=$(rps "http://127.0.0.1:$BARE_PORT$path" "$@")
+    qs+=("$q"); bs+=("$b"); ratios+=("$(echo "$q / $b" | bc -l)")
+  done
+  printf '| %-42s | %10.0f | %10.0f | %6.2f |\n' "$name" "$(median "${bs[@]}")" "$(median "${qs[@]}")" "$(median "${ratios[@]}")"
 }
 
-say "load: ${SECONDS_EACH}s per endpoint and server, $CONNS connections"
+say "load: $ROUNDS rounds of ${SECONDS_EACH}s per endpoint and server, $CONNS connections (medians)"
 printf '| %-42s | %10s | %10s | %6s |\n' "endpoint (requests/s)" "bare" "Quire" "Q÷bare"
 printf '|%s|%s|%s|%s|\n' "--------------------------------------------" "------------" "------------" "--------"
 row 'GET / (SSR, 20 posts; page cache)' / -H 'Accept: text/html'
@@ -86,6 +97,10 @@ env "${limits[@]}" QUIRE_PAGE_CACHE=off QUIRE_JOB_WORKERS=0 QUIRE_ADDR="127.0.0.
 render_pid=$!
 wait_for "http://127.0.0.1:$RENDER_PORT/api/v1/health"
 QPORT=$RENDER_PORT row 'GET / rendered (QUIRE_PAGE_CACHE=off)' / -H 'Accept: text/html'
+# What every rendered page costs before its data: the layers alone (health) and a page with
+# no data (/login), on the same rendering Quire.
+fixed_health=$(rps "http://127.0.0.1:$RENDER_PORT/api/v1/health")
+fixed_login=$(rps "http://127.0.0.1:$RENDER_PORT/login" -H 'Accept: text/html')
 kill "$render_pid"; wait "$render_pid" 2>/dev/null || true
 row 'GET /api/v1/posts?limit=20 anonymous' '/api/v1/posts?limit=20'
 row 'GET /api/v1/posts?limit=20 bearer' '/api/v1/posts?limit=20' -H "Authorization: Bearer $token"
@@ -95,8 +110,9 @@ row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"
 # cancelled requests left open, say) holds the shared SQLite file while Quire is measured on.
 kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
 
+printf '\nRendering Quire alone: GET /api/v1/health %.0f/s, GET /login (a page, no data) %.0f/s\n' "$fixed_health" "$fixed_login"
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$quire_pid/status")
-printf '\nRSS after load: %.1f MiB\n' "$(echo "$rss / 1024" | bc -l)"
+printf 'RSS after load: %.1f MiB\n' "$(echo "$rss / 1024" | bc -l)"
 
 # What a first visit downloads for the browser, page by page (islands load their own wasm
 # chunks: see scripts/bench/bundle.py), anonymously and signed in as a seeded writer.

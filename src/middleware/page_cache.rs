@@ -56,11 +56,16 @@ fn is_public_page(path: &str) -> bool {
 }
 
 fn anonymous(headers: &HeaderMap) -> bool {
-    !headers.contains_key(header::AUTHORIZATION)
-        && !headers
-            .get_all(header::COOKIE)
-            .iter()
-            .any(|v| v.to_str().is_ok_and(|v| v.split(';').any(|c| c.trim().split('=').next() == Some(SESSION_COOKIE))))
+    !headers.contains_key(header::AUTHORIZATION) && !has_session_cookie(headers)
+}
+
+/// Whether the request carries the session cookie (whatever its value): without it nobody
+/// is signed in.
+pub fn has_session_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.split(';').any(|c| c.trim().split('=').next() == Some(SESSION_COOKIE))))
 }
 
 pub fn lookup(cache: &Store, enabled: bool, req: &Request) -> Lookup {

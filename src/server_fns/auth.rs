@@ -21,6 +21,21 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     Ctx::get()?.user().await
 }
 
+/// Whether the page being rendered may have a signed-in reader: its request carries the
+/// session cookie. Without one, pages need not ask who is signed in. (In the browser, where
+/// only the server could tell, always true.)
+pub fn may_be_signed_in() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .is_none_or(|p| crate::middleware::page_cache::has_session_cookie(&p.headers))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
 /// Signs in and goes to `next` (a same-site path) or the dashboard.
 #[server(prefix = "/fn", endpoint = "login")]
 #[middleware(crate::middleware::http_cache::KeepsPublicCache)]

@@ -28,7 +28,7 @@ where
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             // A Suspend, not a closure (see `ui::load`): the page and its resources are built once.
             {Suspend::new(async move {
-                match session.user.await {
+                match session.user().await {
                     Ok(Some(user)) if !admin || user.is_admin() => view(user).into_any(),
                     Ok(Some(_)) => view! { <Forbidden/> }.into_any(),
                     Ok(None) => {

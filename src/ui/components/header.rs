@@ -4,6 +4,7 @@
 use leptos::{either::Either, prelude::*};
 
 use crate::{
+    models::User,
     server_fns::auth::Logout,
     ui::{islands::badge::NotificationBadge, session::use_session},
 };
@@ -11,7 +12,6 @@ use crate::{
 #[component]
 pub fn Header() -> impl IntoView {
     let session = use_session();
-    let logout = ServerAction::<Logout>::new();
 
     view! {
         <header class="site-header">
@@ -19,37 +19,55 @@ pub fn Header() -> impl IntoView {
                 <a href="/" class="brand">"Quire"</a>
                 <nav class="main-nav" aria-label="Main">
                     <a href="/">"Posts"</a>
-                    <Suspense fallback=|| ()>
-                        {Suspend::new(async move {
-                            match session.user.await {
-                                Ok(Some(user)) => {
-                                    let unread = session.unread.await.unwrap_or(0);
-                                    Either::Left(view! {
-                                    <a href="/dashboard">"Dashboard"</a>
-                                    <a href="/reports">"Reports"</a>
-                                    <a href="/settings">"Settings"</a>
-                                    <a href="/notifications" class="notifications-link">
-                                        "Notifications "
-                                        <NotificationBadge count=unread/>
-                                    </a>
-                                    {user.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
-                                    <span class="who" data-testid="current-user">{user.name.clone()}</span>
-                                    <ActionForm action=logout attr:class="inline-form">
-                                        <button type="submit" class="link-button" disabled=move || logout.pending().get()>
-                                            "Sign out"
-                                        </button>
-                                    </ActionForm>
-                                })
-                                }
-                                _ => Either::Right(view! {
-                                    <a href="/login">"Sign in"</a>
-                                    <a href="/register" class="button small">"Register"</a>
-                                }),
-                            }
-                        })}
-                    </Suspense>
+                    {if session.signed_out() {
+                        // No session cookie: the links are known without asking, and without Suspense.
+                        Either::Left(view! { <SignedOutLinks/> })
+                    } else {
+                        Either::Right(view! {
+                            <Suspense fallback=|| ()>
+                                {Suspend::new(async move {
+                                    match session.user().await {
+                                        Ok(Some(user)) => {
+                                            let unread = session.unread().await;
+                                            Either::Left(view! { <SignedInLinks user unread/> })
+                                        }
+                                        _ => Either::Right(view! { <SignedOutLinks/> }),
+                                    }
+                                })}
+                            </Suspense>
+                        })
+                    }}
                 </nav>
             </div>
         </header>
+    }
+}
+
+#[component]
+fn SignedInLinks(user: User, unread: i64) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <a href="/dashboard">"Dashboard"</a>
+        <a href="/reports">"Reports"</a>
+        <a href="/settings">"Settings"</a>
+        <a href="/notifications" class="notifications-link">
+            "Notifications "
+            <NotificationBadge count=unread/>
+        </a>
+        {user.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
+        <span class="who" data-testid="current-user">{user.name}</span>
+        <ActionForm action=logout attr:class="inline-form">
+            <button type="submit" class="link-button" disabled=move || logout.pending().get()>
+                "Sign out"
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn SignedOutLinks() -> impl IntoView {
+    view! {
+        <a href="/login">"Sign in"</a>
+        <a href="/register" class="button small">"Register"</a>
     }
 }
