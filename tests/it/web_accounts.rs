@@ -104,6 +104,35 @@ async fn a_failed_login_does_not_reveal_whether_the_email_exists(app: TestApp) {
     assert!(c.cookie.is_none(), "no session for a failed login");
 }
 
+/// The header asks who is signed in only when the request has a session cookie: without one it
+/// offers Sign in; with a cookie that names no session, the same (and guarded pages redirect);
+/// with a real one, the reader's name and Sign out.
+async fn the_header_knows_who_is_signed_in(app: TestApp) {
+    let mut anonymous = app.client();
+    let page = anonymous.get_page("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("href=\"/login\">Sign in"), "{}", page.text());
+    assert!(!page.text().contains("data-testid=\"current-user\""));
+
+    let mut stale = app.client();
+    stale.cookie = Some("quire_session=no-such-session".into());
+    let page = stale.get_page("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("href=\"/login\">Sign in"));
+    assert!(!page.text().contains("Sign out"));
+    let guarded = stale.get_page("/settings").await;
+    assert_eq!(guarded.status, StatusCode::FOUND);
+    assert_eq!(guarded.header("location"), Some("/login?next=%2Fsettings"));
+
+    let mut reader = common::browser(&app, "header@example.com").await;
+    let page = reader.get_page("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("data-testid=\"current-user\""));
+    assert!(page.text().contains("class=\"who\">header"), "{}", page.text());
+    assert!(page.text().contains("Sign out"));
+    assert!(!page.text().contains("href=\"/login\">Sign in"));
+}
+
 async fn the_dashboard_sends_visitors_to_login_and_back(app: TestApp) {
     let mut c = app.client();
     let res = c.get_page("/dashboard").await;
@@ -229,6 +258,7 @@ on_both_databases!(
     signing_in_cycles_the_session_id_and_signing_out_destroys_it,
     a_failed_login_does_not_reveal_whether_the_email_exists,
     the_dashboard_sends_visitors_to_login_and_back,
+    the_header_knows_who_is_signed_in,
     next_accepts_only_same_site_paths,
     admin_pages_answer_403_to_non_admins,
     forms_work_without_javascript,
