@@ -153,6 +153,10 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.acquire_timeout)
+                // No ping before each acquire: a SQLite connection is a thread of this process,
+                // not a socket that can go stale, and the ping cost every request a round trip
+                // to that thread (two context switches) before its first query.
+                .test_before_acquire(false)
                 .after_release(|conn, _| Box::pin(release_outside_transaction(conn)))
                 .connect_with(opts)
                 .await?;
