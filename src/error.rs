@@ -81,26 +81,19 @@ impl From<AppError> for Error {
 /// mid-render, whose loads Leptos runs as tasks of their own) gets a 503, not an error log.
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        if matches!(e, sqlx::Error::PoolClosed) {
-            tracing::debug!("database pool closed: shutting down");
-            return Error::App(AppError::new(
-                crate::models::ErrorCode::ServiceUnavailable,
-                "The server is shutting down; try again in a moment.",
-            ));
-        }
-        let busy = match &e {
-            sqlx::Error::PoolTimedOut => true,
-            sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6" | "517")),
-            _ => false,
+        let message = match &e {
+            sqlx::Error::PoolClosed => "The server is shutting down; try again in a moment.",
+            sqlx::Error::PoolTimedOut => "The server is busy; try again in a moment.",
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("5" | "6" | "517")) => {
+                "The server is busy; try again in a moment."
+            }
+            _ => return Error::internal(e),
         };
-        if busy {
-            tracing::warn!(error = %e, "database busy");
-            return Error::App(AppError::new(
-                crate::models::ErrorCode::ServiceUnavailable,
-                "The server is busy; try again in a moment.",
-            ));
+        match e {
+            sqlx::Error::PoolClosed => tracing::debug!("database pool closed: shutting down"),
+            _ => tracing::warn!(error = %e, "database busy"),
         }
-        Error::internal(e)
+        Error::App(AppError::new(crate::models::ErrorCode::ServiceUnavailable, message))
     }
 }
 
