@@ -97,8 +97,8 @@ env "${limits[@]}" QUIRE_PAGE_CACHE=off QUIRE_JOB_WORKERS=0 QUIRE_ADDR="127.0.0.
 render_pid=$!
 wait_for "http://127.0.0.1:$RENDER_PORT/api/v1/health"
 QPORT=$RENDER_PORT row 'GET / rendered (QUIRE_PAGE_CACHE=off)' / -H 'Accept: text/html'
-# What every rendered page costs before its data: the layers alone (health) and a page with
-# no data (/login), on the same rendering Quire.
+# What every rendered page costs before its data: every layer and one database round trip
+# (health), and a page with no data (/login), on the same rendering Quire.
 fixed_health=$(rps "http://127.0.0.1:$RENDER_PORT/api/v1/health")
 fixed_login=$(rps "http://127.0.0.1:$RENDER_PORT/login" -H 'Accept: text/html')
 kill "$render_pid"; wait "$render_pid" 2>/dev/null || true
@@ -110,7 +110,7 @@ row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"
 # cancelled requests left open, say) holds the shared SQLite file while Quire is measured on.
 kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
 
-printf '\nRendering Quire alone: GET /api/v1/health %.0f/s, GET /login (a page, no data) %.0f/s\n' "$fixed_health" "$fixed_login"
+printf '\nRendering Quire alone: GET /api/v1/health (layers + a database ping) %.0f/s, GET /login (a page, no data) %.0f/s\n' "$fixed_health" "$fixed_login"
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$quire_pid/status")
 printf 'RSS after load: %.1f MiB\n' "$(echo "$rss / 1024" | bc -l)"
 
