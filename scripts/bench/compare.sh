@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quire against a bare axum + sqlx server (examples/bare.rs) doing the same queries on the same
-# seeded SQLite database, in one run. Each server runs pinned to core 0, wrk to core 1; every
-# endpoint is measured on both, one after the other, and reported as Quire ÷ bare. Then Quire's
+# seeded SQLite database, in one run, and against a Next.js app doing the same (scripts/bench/nextjs:
+# route handlers and a server-rendered page on better-sqlite3; npm packages, skipped with
+# BENCH_NEXTJS=0 or where there is no npm). Each server runs pinned to core 0, wrk to core 1; every
+# endpoint is measured on each, one after the other, and reported as Quire ÷ bare and Quire ÷ Next.js. Then Quire's
 # RSS after the load, what a first visit to each page downloads for the browser (brotli), and
 # its cold start (exec until /api/v1/health answers).
 #
@@ -21,6 +23,7 @@ CONNS=${BENCH_CONNECTIONS:-64}
 QUIRE_PORT=3300
 RENDER_PORT=3301
 BARE_PORT=3400
+NEXT_PORT=3500
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 scripts/setup
@@ -36,6 +39,17 @@ if [ -z "${BENCH_NO_BUILD:-}" ]; then
   cargo leptos build --release --precompress --split 2>&1 | tail -1
 fi
 cargo build --release --example bare --no-default-features --features ssr 2>&1 | tail -1
+nextjs=""
+if [ "${BENCH_NEXTJS:-1}" != 0 ] && command -v npm >/dev/null; then
+  say "building the Next.js baseline (scripts/bench/nextjs)"
+  (
+    cd scripts/bench/nextjs
+    export NEXT_TELEMETRY_DISABLED=1
+    [ -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ] || npm ci --no-audit --no-fund
+    if [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -f .next/BUILD_ID ]; then node_modules/.bin/next build >/dev/null; fi
+  )
+  nextjs=1
+fi
 
 data=$(mktemp -d)
 pids=()
@@ -55,6 +69,12 @@ taskset -c 0 target/release/examples/bare "$data/quire.db" "127.0.0.1:$BARE_PORT
 pids+=($!); bare_pid=$!
 wait_for "http://127.0.0.1:$QUIRE_PORT/api/v1/health"
 wait_for "http://127.0.0.1:$BARE_PORT/"
+if [ -n "$nextjs" ]; then
+  (cd scripts/bench/nextjs && NEXT_TELEMETRY_DISABLED=1 QUIRE_BENCH_DB="$data/quire.db" NODE_ENV=production \
+    exec taskset -c 0 node node_modules/next/dist/bin/next start -H 127.0.0.1 -p "$NEXT_PORT" >/dev/null) &
+  pids+=($!); next_pid=$!
+  wait_for "http://127.0.0.1:$NEXT_PORT/"
+fi
 
 post_lua=$(mktemp --suffix=.lua)
 cat > "$post_lua" <<LUA
@@ -75,20 +95,31 @@ rps() { # url [wrk args…] → requests/s (failed answers are counted by wrk as
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 row() { # name path [wrk args…]   (QPORT: the Quire to measure)
   local name=$1 path=$2; shift 2
-  local q b port=${QPORT:-$QUIRE_PORT} qs=() bs=() ratios=()
-  DURATION=2 rps "http://127.0.0.1:$port$path" "$@" >/dev/null   # warm up both
+  local q b n port=${QPORT:-$QUIRE_PORT} qs=() bs=() ns=() ratios=() nratios=()
+  DURATION=2 rps "http://127.0.0.1:$port$path" "$@" >/dev/null   # warm up each
   DURATION=2 rps "http://127.0.0.1:$BARE_PORT$path" "$@" >/dev/null
+  [ -z "$nextjs" ] || DURATION=2 rps "http://127.0.0.1:$NEXT_PORT$path" "$@" >/dev/null
   for _ in $(seq "$ROUNDS"); do
     q=$(rps "http://127.0.0.1:$port$path" "$@")
     b=$(rps "http://127.0.0.1:$BARE_PORT$path" "$@")
     qs+=("$q"); bs+=("$b"); ratios+=("$(echo "$q / $b" | bc -l)")
+    if [ -n "$nextjs" ]; then
+      n=$(rps "http://127.0.0.1:$NEXT_PORT$path" "$@")
+      ns+=("$n"); nratios+=("$(echo "$q / $n" | bc -l)")
+    fi
   done
-  printf '| %-42s | %10.0f | %10.0f | %6.2f |\n' "$name" "$(median "${bs[@]}")" "$(median "${qs[@]}")" "$(median "${ratios[@]}")"
+  printf '| %-42s | %10.0f | %10.0f | %6.2f |' "$name" "$(median "${bs[@]}")" "$(median "${qs[@]}")" "$(median "${ratios[@]}")"
+  [ -z "$nextjs" ] || printf ' %10.0f | %6.1f |' "$(median "${ns[@]}")" "$(median "${nratios[@]}")"
+  echo
 }
 
 say "load: $ROUNDS rounds of ${SECONDS_EACH}s per endpoint and server, $CONNS connections (medians)"
-printf '| %-42s | %10s | %10s | %6s |\n' "endpoint (requests/s)" "bare" "Quire" "Q÷bare"
-printf '|%s|%s|%s|%s|\n' "--------------------------------------------" "------------" "------------" "--------"
+printf '| %-42s | %10s | %10s | %6s |' "endpoint (requests/s)" "bare" "Quire" "Q÷bare"
+[ -z "$nextjs" ] || printf ' %10s | %6s |' "Next.js" "Q÷Next"
+echo
+printf '|%s|%s|%s|%s|' "--------------------------------------------" "------------" "------------" "--------"
+[ -z "$nextjs" ] || printf '%s|%s|' "------------" "--------"
+echo
 row 'GET / (SSR, 20 posts; page cache)' / -H 'Accept: text/html'
 # The same Quire with its page cache off (what rendering the page itself costs), running only
 # for its own row: a third process on the same SQLite file skews the others' numbers.
@@ -106,9 +137,10 @@ row 'GET /api/v1/posts?limit=20 anonymous' '/api/v1/posts?limit=20'
 row 'GET /api/v1/posts?limit=20 bearer' '/api/v1/posts?limit=20' -H "Authorization: Bearer $token"
 row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"
 
-# The bare server is done: stop it, so that nothing of its own (a write transaction its
+# The baselines are done: stop them, so that nothing of theirs (a write transaction their
 # cancelled requests left open, say) holds the shared SQLite file while Quire is measured on.
 kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
+[ -z "$nextjs" ] || { kill "$next_pid"; wait "$next_pid" 2>/dev/null || true; }
 
 printf '\nRendering Quire alone: GET /api/v1/health (layers + a database ping) %.0f/s, GET /login (a page, no data) %.0f/s\n' "$fixed_health" "$fixed_login"
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$quire_pid/status")
