@@ -65,11 +65,41 @@ pub enum Dialect {
     Postgres,
 }
 
-/// The application's connection pool.
+/// The application's connection pool. A SQLite pool comes with its [`WriteGate`].
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
+}
+
+/// Lets this process's SQLite write transactions through together, and holds them back while
+/// the checkpoint that empties the write-ahead log runs (see [`Db::checkpoint_if_grown`]).
+///
+/// That checkpoint needs a moment with no writer at all. Under a steady stream of writes
+/// SQLite's busy handler never finds one: the checkpoint sleeps (1, 2, 5 … ms) and a writer
+/// takes the lock in the gap, every time. Writers pass the gate side by side (a shared
+/// guard: no queue among them, SQLite's lock orders them as before); the checkpoint closes it
+/// (the exclusive guard, granted in order once the writers already inside are done), and new
+/// writers wait until it has finished. Another process on the same file still meets only
+/// SQLite's own lock and busy timeout.
+#[derive(Clone, Debug, Default)]
+pub struct WriteGate(std::sync::Arc<tokio::sync::RwLock<()>>);
+
+impl WriteGate {
+    /// A writer's pass, waited for as long as SQLite's own busy timeout would have waited;
+    /// then the same answer as SQLite's: busy (a 503), not a hang.
+    async fn pass(&self) -> sqlx::Result<tokio::sync::OwnedRwLockReadGuard<()>> {
+        tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.0.clone().read_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)
+    }
+
+    /// Closes the gate: granted once the writers inside are done; new ones wait.
+    async fn close(&self) -> sqlx::Result<tokio::sync::OwnedRwLockWriteGuard<()>> {
+        tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.0.clone().write_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)
+    }
 }
 
 /// A borrowed connection (from the pool or inside a transaction) that data functions take.
@@ -84,9 +114,11 @@ pub enum PooledConn {
     Postgres(PoolConnection<Postgres>),
 }
 
-/// An open transaction; dropped without [`Tx::commit`] it rolls back.
+/// An open transaction; dropped without [`Tx::commit`] it rolls back. A SQLite one holds its
+/// pass through the [`WriteGate`] until then (fields drop in order: the transaction, queueing
+/// its rollback, then the pass).
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, tokio::sync::OwnedRwLockReadGuard<()>),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -102,18 +134,24 @@ impl PooledConn {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(&mut *t),
             Tx::Postgres(t) => Conn::Postgres(&mut *t),
         }
     }
 
     pub async fn commit(self) -> sqlx::Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _pass) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }
 }
+
+/// How long a SQLite writer waits for the file's write lock (and at the [`WriteGate`]).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a SQLite write-ahead log may keep on disk after a checkpoint resets it.
+const WAL_KEEP_BYTES: u64 = 16 << 20;
 
 /// Pool settings read from configuration.
 #[derive(Debug, Clone)]
@@ -146,10 +184,12 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 // SQLite's page cache is per connection (2 MB each by default); the OS already
                 // caches the file, so a smaller one each keeps the pool's memory down.
-                .pragma("cache_size", "-512");
+                .pragma("cache_size", "-512")
+                // A checkpoint that resets the log also shrinks its file back to this size.
+                .pragma("journal_size_limit", WAL_KEEP_BYTES.to_string());
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.acquire_timeout)
@@ -160,13 +200,13 @@ impl Db {
                 .after_release(|conn, _| Box::pin(release_outside_transaction(conn)))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, WriteGate::default()))
         }
     }
 
     pub fn dialect(&self) -> Dialect {
         match self {
-            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Sqlite(..) => Dialect::Sqlite,
             Db::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -174,7 +214,7 @@ impl Db {
     /// Applies Quire's migrations for this dialect, then the session store's own table.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Db::Sqlite(p, _) => sqlx::migrate!("migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         sessions::SessionStore::new(self).migrate().await?;
@@ -184,7 +224,7 @@ impl Db {
     pub async fn acquire(&self) -> sqlx::Result<PooledConn> {
         let start = std::time::Instant::now();
         let conn = match self {
-            Db::Sqlite(p) => PooledConn::Sqlite(p.acquire().await?),
+            Db::Sqlite(p, _) => PooledConn::Sqlite(p.acquire().await?),
             Db::Postgres(p) => PooledConn::Postgres(p.acquire().await?),
         };
         if start.elapsed() > std::time::Duration::from_millis(1) {
@@ -196,7 +236,7 @@ impl Db {
     /// The pool's open connections and how many of them are idle.
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
-            Db::Sqlite(p) => (p.size(), p.num_idle()),
+            Db::Sqlite(p, _) => (p.size(), p.num_idle()),
             Db::Postgres(p) => (p.size(), p.num_idle()),
         }
     }
@@ -206,7 +246,10 @@ impl Db {
     /// when another connection committed in between, and no busy timeout can save it.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, gate) => {
+                let pass = gate.pass().await?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, pass)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -214,17 +257,50 @@ impl Db {
     /// A cheap round trip used by the health check.
     pub async fn ping(&self) -> sqlx::Result<()> {
         match self {
-            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
+            Db::Sqlite(p, _) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
             Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
         }
     }
 
+    /// Brings a SQLite write-ahead log that has grown past `limit` bytes back into the database
+    /// and empties it (`wal_checkpoint(TRUNCATE)`); `None` when there was nothing to do (a
+    /// smaller log, no log file, PostgreSQL).
+    ///
+    /// SQLite's own checkpoint after each commit copies what it can but resets the log only
+    /// when no reader or writer is still on it. Under a steady stream of writes there always
+    /// is one, so the log only grows (by ~80 kB per created post: 2.9 GB after 20 s of
+    /// creates here), and every page read searches it, slower the longer it is. This
+    /// checkpoint closes the [`WriteGate`], so this process's writers wait while it runs, and
+    /// then waits, within the busy timeout, for the reads of the moment to finish (new ones
+    /// read the database file once it is copied).
+    pub async fn checkpoint_if_grown(&self, limit: u64) -> sqlx::Result<Option<Checkpoint>> {
+        let Db::Sqlite(p, gate) = self else { return Ok(None) };
+        let mut wal = p.connect_options().get_filename().as_os_str().to_owned();
+        wal.push("-wal");
+        let wal_bytes = match tokio::fs::metadata(&wal).await {
+            Ok(m) if m.len() > limit => m.len(),
+            _ => return Ok(None),
+        };
+        let _closed = gate.close().await?;
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(p).await?;
+        Ok(Some(Checkpoint { done: busy == 0, wal_bytes }))
+    }
+
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// What [`Db::checkpoint_if_grown`] did with a log of `wal_bytes`: `done` when it was copied
+/// and emptied; otherwise a reader or writer held it past the busy timeout, and the next
+/// attempt tries again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub done: bool,
+    pub wal_bytes: u64,
 }
 
 /// Whether a SQLite connection coming back to the pool may be pooled again: not while it is

@@ -22,6 +22,7 @@ mod operations;
 mod page_cache;
 mod posts_service;
 mod shared_nodes;
+mod sqlite_storage;
 mod sse;
 mod web_accounts;
 mod web_live;

