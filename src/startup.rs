@@ -123,18 +123,31 @@ fn spawn_checkpointer(state: &AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // After a checkpoint that could not finish (another process kept writing), wait a
+        // while before holding this node's writers back again; and say so once a minute.
+        let mut not_before = tokio::time::Instant::now();
+        let mut warned: Option<tokio::time::Instant> = None;
         loop {
             tick.tick().await;
             let Some(state) = AppState::upgrade(&weak) else { break };
+            if tokio::time::Instant::now() < not_before {
+                continue;
+            }
             match state.db.checkpoint_if_grown(WAL_CHECKPOINT_BYTES).await {
                 Ok(Some(c)) if c.done => {
                     metrics::counter!("quire_db_wal_checkpoints_total").increment(1);
                     tracing::debug!(bytes = c.wal_bytes, "write-ahead log copied and emptied");
                 }
-                Ok(Some(c)) => tracing::warn!(
-                    bytes = c.wal_bytes,
-                    "write-ahead log could not be emptied (readers or writers held it); trying again"
-                ),
+                Ok(Some(c)) => {
+                    not_before = tokio::time::Instant::now() + Duration::from_secs(5);
+                    if warned.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
+                        warned = Some(tokio::time::Instant::now());
+                        tracing::warn!(
+                            bytes = c.wal_bytes,
+                            "write-ahead log could not be emptied (another process is using the file); trying again"
+                        );
+                    }
+                }
                 Ok(None) => {}
                 Err(e) => tracing::debug!(error = %e, "write-ahead log checkpoint failed"),
             }

@@ -62,6 +62,9 @@ token=$(target/release/quire token create --email demo1@quire.test --name bench 
 
 # Rate limits out of the way: this measures throughput, not the limiter's refusals.
 limits=(QUIRE_RATE_LIMIT_AUTH=1000000000 QUIRE_RATE_LIMIT_ANON=1000000000 QUIRE_RATE_LIMIT_USER=1000000000)
+for port in "$QUIRE_PORT" "$RENDER_PORT" "$BARE_PORT" "$NEXT_PORT"; do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "port $port is taken: stop what serves it first"; exit 1; fi
+done
 wait_for() { for _ in $(seq 1 200); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "no answer from $1"; exit 1; }
 env "${limits[@]}" QUIRE_ADDR="127.0.0.1:$QUIRE_PORT" taskset -c 0 target/release/quire serve &
 pids+=($!); quire_pid=$!
@@ -139,8 +142,8 @@ row 'POST /api/v1/posts (bearer, same title)' /api/v1/posts -s "$post_lua"
 
 # The baselines are done: stop them, so that nothing of theirs (a write transaction their
 # cancelled requests left open, say) holds the shared SQLite file while Quire is measured on.
-kill "$bare_pid"; wait "$bare_pid" 2>/dev/null || true
-[ -z "$nextjs" ] || { kill "$next_pid"; wait "$next_pid" 2>/dev/null || true; }
+kill "$bare_pid" 2>/dev/null || true; wait "$bare_pid" 2>/dev/null || true
+[ -z "$nextjs" ] || { kill "$next_pid" 2>/dev/null || true; wait "$next_pid" 2>/dev/null || true; }
 
 printf '\nRendering Quire alone: GET /api/v1/health (layers + a database ping) %.0f/s, GET /login (a page, no data) %.0f/s\n' "$fixed_health" "$fixed_login"
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$quire_pid/status")

@@ -150,6 +150,9 @@ impl Tx {
 /// How long a SQLite writer waits for the file's write lock (and at the [`WriteGate`]).
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long the checkpoint waits for readers and writers it cannot hold back.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(100);
+
 /// What a SQLite write-ahead log may keep on disk after a checkpoint resets it.
 const WAL_KEEP_BYTES: u64 = 16 << 20;
 
@@ -271,8 +274,8 @@ impl Db {
     /// is one, so the log only grows (by ~80 kB per created post: 2.9 GB after 20 s of
     /// creates here), and every page read searches it, slower the longer it is. This
     /// checkpoint closes the [`WriteGate`], so this process's writers wait while it runs, and
-    /// then waits, within the busy timeout, for the reads of the moment to finish (new ones
-    /// read the database file once it is copied).
+    /// then waits up to 100 ms for the reads of the moment to finish (new ones read the
+    /// database file once it is copied) and for another process's writer, if any.
     pub async fn checkpoint_if_grown(&self, limit: u64) -> sqlx::Result<Option<Checkpoint>> {
         let Db::Sqlite(p, gate) = self else { return Ok(None) };
         let mut wal = p.connect_options().get_filename().as_os_str().to_owned();
@@ -282,7 +285,19 @@ impl Db {
             _ => return Ok(None),
         };
         let _closed = gate.close().await?;
-        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(p).await?;
+        let mut conn = p.acquire().await?;
+        // Writers of another process on the file (a CLI command, say) do not stop at the gate:
+        // wait for them briefly, not for the busy timeout, while this process's writers wait.
+        sqlx::query(&format!("PRAGMA busy_timeout = {}", CHECKPOINT_WAIT.as_millis())).execute(&mut *conn).await?;
+        let outcome =
+            sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await;
+        let restored = sqlx::query(&format!("PRAGMA busy_timeout = {}", SQLITE_BUSY_TIMEOUT.as_millis()))
+            .execute(&mut *conn)
+            .await;
+        if restored.is_err() {
+            conn.close_on_drop();
+        }
+        let (busy, _, _) = outcome?;
         Ok(Some(Checkpoint { done: busy == 0, wal_bytes }))
     }
 
