@@ -284,8 +284,10 @@ impl Db {
             Ok(m) if m.len() > limit => m.len(),
             _ => return Ok(None),
         };
-        let _closed = gate.close().await?;
+        // The connection first: the gate stays closed only for the checkpoint itself, not
+        // while the pool is busy with long reads (an export, say).
         let mut conn = p.acquire().await?;
+        let _closed = gate.close().await?;
         // Writers of another process on the file (a CLI command, say) do not stop at the gate:
         // wait for them briefly, not for the busy timeout, while this process's writers wait.
         sqlx::query(&format!("PRAGMA busy_timeout = {}", CHECKPOINT_WAIT.as_millis())).execute(&mut *conn).await?;
