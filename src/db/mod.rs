@@ -287,6 +287,9 @@ impl Db {
         // The connection first: the gate stays closed only for the checkpoint itself, not
         // while the pool is busy with long reads (an export, say).
         let mut conn = p.acquire().await?;
+        // Most of the copying first, with writers still going (a passive checkpoint waits for
+        // no one); then, with the gate closed, only what they added meanwhile.
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *conn).await?;
         let _closed = gate.close().await?;
         // Writers of another process on the file (a CLI command, say) do not stop at the gate:
         // wait for them briefly, not for the busy timeout, while this process's writers wait.
