@@ -273,9 +273,10 @@ impl Db {
     /// when no reader or writer is still on it. Under a steady stream of writes there always
     /// is one, so the log only grows (by ~80 kB per created post: 2.9 GB after 20 s of
     /// creates here), and every page read searches it, slower the longer it is. This
-    /// checkpoint closes the [`WriteGate`], so this process's writers wait while it runs, and
-    /// then waits up to 100 ms for the reads of the moment to finish (new ones read the
-    /// database file once it is copied) and for another process's writer, if any.
+    /// checkpoint copies what it can with writers still going, then closes the [`WriteGate`]
+    /// (this process's writers wait while the rest is copied and the log emptied) and waits up
+    /// to 100 ms for the reads of the moment to finish (new ones read the database file once it
+    /// is copied) and for another process's writer, if any.
     pub async fn checkpoint_if_grown(&self, limit: u64) -> sqlx::Result<Option<Checkpoint>> {
         let Db::Sqlite(p, gate) = self else { return Ok(None) };
         let mut wal = p.connect_options().get_filename().as_os_str().to_owned();
