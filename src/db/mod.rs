@@ -86,20 +86,21 @@ pub enum Db {
 pub struct WriteGate(std::sync::Arc<tokio::sync::RwLock<()>>);
 
 impl WriteGate {
-    /// A writer's pass, waited for as long as SQLite's own busy timeout would have waited;
-    /// then the same answer as SQLite's: busy (a 503), not a hang.
+    /// A writer's pass.
     async fn pass(&self) -> sqlx::Result<tokio::sync::OwnedRwLockReadGuard<()>> {
-        tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.0.clone().read_owned())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)
+        within_busy_timeout(self.0.clone().read_owned()).await
     }
 
     /// Closes the gate: granted once the writers inside are done; new ones wait.
     async fn close(&self) -> sqlx::Result<tokio::sync::OwnedRwLockWriteGuard<()>> {
-        tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.0.clone().write_owned())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)
+        within_busy_timeout(self.0.clone().write_owned()).await
     }
+}
+
+/// Waits at the gate as long as SQLite's own busy timeout would have waited for its lock; then
+/// the same answer as SQLite's: busy (a 503), not a hang.
+async fn within_busy_timeout<T>(wait: impl std::future::Future<Output = T>) -> sqlx::Result<T> {
+    tokio::time::timeout(SQLITE_BUSY_TIMEOUT, wait).await.map_err(|_| sqlx::Error::PoolTimedOut)
 }
 
 /// A borrowed connection (from the pool or inside a transaction) that data functions take.
@@ -294,13 +295,11 @@ impl Db {
         let _closed = gate.close().await?;
         // Writers of another process on the file (a CLI command, say) do not stop at the gate:
         // wait for them briefly, not for the busy timeout, while this process's writers wait.
-        sqlx::query(&format!("PRAGMA busy_timeout = {}", CHECKPOINT_WAIT.as_millis())).execute(&mut *conn).await?;
+        set_busy_timeout(&mut conn, CHECKPOINT_WAIT).await?;
         let outcome =
             sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await;
-        let restored = sqlx::query(&format!("PRAGMA busy_timeout = {}", SQLITE_BUSY_TIMEOUT.as_millis()))
-            .execute(&mut *conn)
-            .await;
-        if restored.is_err() {
+        if set_busy_timeout(&mut conn, SQLITE_BUSY_TIMEOUT).await.is_err() {
+            // Not pooled again with the short wait.
             conn.close_on_drop();
         }
         let (busy, _, _) = outcome?;
@@ -315,9 +314,13 @@ impl Db {
     }
 }
 
+async fn set_busy_timeout(conn: &mut SqliteConnection, wait: Duration) -> sqlx::Result<()> {
+    sqlx::query(&format!("PRAGMA busy_timeout = {}", wait.as_millis())).execute(conn).await.map(|_| ())
+}
+
 /// What [`Db::checkpoint_if_grown`] did with a log of `wal_bytes`: `done` when it was copied
-/// and emptied; otherwise a reader or writer held it past the busy timeout, and the next
-/// attempt tries again.
+/// and emptied; otherwise a reader, or another process's writer, held it past the checkpoint's
+/// short wait, and a later attempt tries again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpoint {
     pub done: bool,
