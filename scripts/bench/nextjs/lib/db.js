@@ -17,7 +17,8 @@ function open() {
   return opened;
 }
 
-const prepare = (db) => ({
+function prepare(db) {
+  const s = {
   POSTS: db.prepare(
   `SELECT p.id, p.author_id, u.name AS author_name, p.title, p.slug, p.body, p.category,
           p.published, p.published_at, p.created_at, p.updated_at, p.version
@@ -41,12 +42,14 @@ const prepare = (db) => ({
   `INSERT INTO audit_log (actor_id, action, entity_type, entity_id, detail, created_at)
    VALUES (?, 'post.create', 'post', ?, ?, ?)`,
   ),
-  create: db.transaction((author, b, at, slug) => {
-    const { id } = opened.INSERT_POST.get(author, b.title, slug, b.body, b.category, at, at);
-    opened.INSERT_AUDIT.run(author, id, JSON.stringify({ slug }), at);
+  };
+  s.create = db.transaction((author, b, at, slug) => {
+    const { id } = s.INSERT_POST.get(author, b.title, slug, b.body, b.category, at, at);
+    s.INSERT_AUDIT.run(author, id, JSON.stringify({ slug }), at);
     return { id, slug, title: b.title };
-  }),
-});
+  });
+  return s;
+}
 
 // The tags statement depends on the ids, as bare's does; like sqlx, keep each text's prepared form.
 const tagStatements = new Map();
