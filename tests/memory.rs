@@ -61,7 +61,7 @@ async fn many_posts(app: &TestApp, author: i64) {
     );
     let t = chrono::Utc::now() - chrono::Duration::hours(1);
     match app.db() {
-        quire::db::Db::Sqlite(p, _) => {
+        quire::db::Db::Sqlite(p, ..) => {
             assert_eq!(sqlx::query(&sql).bind(t).execute(p).await.unwrap().rows_affected(), ROWS as u64)
         }
         quire::db::Db::Postgres(p) => {
@@ -203,7 +203,7 @@ async fn json_exports_and_the_rules_around_them() {
     let id = url.split('/').nth(4).unwrap().to_string();
     let old = chrono::Utc::now() - chrono::Duration::days(8);
     match app.db() {
-        quire::db::Db::Sqlite(p, _) => sqlx::query("UPDATE reports SET created_at = $1 WHERE id = $2")
+        quire::db::Db::Sqlite(p, ..) => sqlx::query("UPDATE reports SET created_at = $1 WHERE id = $2")
             .bind(old)
             .bind(&id)
             .execute(p)

@@ -50,7 +50,7 @@ pub async fn claim(db: &Db, worker: &str, now: DateTime<Utc>, lease_until: DateT
         Db::Postgres(p) => {
             sqlx::query_as::<_, Job>(&sql_pg).bind(now).bind(worker).bind(lease_until).fetch_optional(p).await
         }
-        Db::Sqlite(p, _) => {
+        Db::Sqlite(p, ..) => {
             sqlx::query_as::<_, Job>(&sql_lite).bind(now).bind(worker).bind(lease_until).fetch_optional(p).await
         }
     }

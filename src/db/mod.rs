@@ -10,6 +10,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod comments;
+mod group;
 pub mod idempotency;
 pub mod jobs;
 pub mod notifications;
@@ -22,6 +23,8 @@ pub mod stats;
 pub mod uploads;
 pub mod users;
 pub mod webhooks;
+
+pub use group::{Group, Grouped, MAX_GROUP};
 
 use std::{str::FromStr, time::Duration};
 
@@ -65,10 +68,11 @@ pub enum Dialect {
     Postgres,
 }
 
-/// The application's connection pool. A SQLite pool comes with its [`WriteGate`].
+/// The application's connection pool. A SQLite pool comes with its [`WriteGate`] and the
+/// task that commits grouped writes together (see [`Db::grouped`]).
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool, WriteGate),
+    Sqlite(SqlitePool, WriteGate, Group),
     Postgres(PgPool),
 }
 
@@ -204,7 +208,10 @@ impl Db {
                 .after_release(|conn, _| Box::pin(release_outside_transaction(conn)))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool, WriteGate::default()))
+            let gate = WriteGate::default();
+            // The group task's own handle has no group: the task ends with the last of ours.
+            let group = Group::start(Db::Sqlite(pool.clone(), gate.clone(), Group::default()));
+            Ok(Db::Sqlite(pool, gate, group))
         }
     }
 
@@ -218,7 +225,7 @@ impl Db {
     /// Applies Quire's migrations for this dialect, then the session store's own table.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(p, _) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Db::Sqlite(p, ..) => sqlx::migrate!("migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         sessions::SessionStore::new(self).migrate().await?;
@@ -228,7 +235,7 @@ impl Db {
     pub async fn acquire(&self) -> sqlx::Result<PooledConn> {
         let start = std::time::Instant::now();
         let conn = match self {
-            Db::Sqlite(p, _) => PooledConn::Sqlite(p.acquire().await?),
+            Db::Sqlite(p, ..) => PooledConn::Sqlite(p.acquire().await?),
             Db::Postgres(p) => PooledConn::Postgres(p.acquire().await?),
         };
         if start.elapsed() > std::time::Duration::from_millis(1) {
@@ -240,7 +247,7 @@ impl Db {
     /// The pool's open connections and how many of them are idle.
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
-            Db::Sqlite(p, _) => (p.size(), p.num_idle()),
+            Db::Sqlite(p, ..) => (p.size(), p.num_idle()),
             Db::Postgres(p) => (p.size(), p.num_idle()),
         }
     }
@@ -250,7 +257,7 @@ impl Db {
     /// when another connection committed in between, and no busy timeout can save it.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p, gate) => {
+            Db::Sqlite(p, gate, _) => {
                 let pass = gate.pass().await?;
                 Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, pass)
             }
@@ -261,7 +268,7 @@ impl Db {
     /// A cheap round trip used by the health check.
     pub async fn ping(&self) -> sqlx::Result<()> {
         match self {
-            Db::Sqlite(p, _) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
+            Db::Sqlite(p, ..) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
             Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
         }
     }
@@ -279,7 +286,7 @@ impl Db {
     /// to 100 ms for the reads of the moment to finish (new ones read the database file once it
     /// is copied) and for another process's writer, if any.
     pub async fn checkpoint_if_grown(&self, limit: u64) -> sqlx::Result<Option<Checkpoint>> {
-        let Db::Sqlite(p, gate) = self else { return Ok(None) };
+        let Db::Sqlite(p, gate, _) = self else { return Ok(None) };
         let mut wal = p.connect_options().get_filename().as_os_str().to_owned();
         wal.push("-wal");
         let wal_bytes = match tokio::fs::metadata(&wal).await {
@@ -308,7 +315,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p, _) => p.close().await,
+            Db::Sqlite(p, ..) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }

@@ -19,7 +19,7 @@ pub enum SessionStore {
 impl SessionStore {
     pub fn new(db: &Db) -> Self {
         match db {
-            Db::Sqlite(p, _) => SessionStore::Sqlite(SqliteStore::new(p.clone())),
+            Db::Sqlite(p, ..) => SessionStore::Sqlite(SqliteStore::new(p.clone())),
             Db::Postgres(p) => SessionStore::Postgres(PostgresStore::new(p.clone())),
         }
     }

@@ -210,13 +210,19 @@ pub async fn delete(conn: Conn<'_>, id: i64) -> sqlx::Result<bool> {
 /// An account's plan, read with a row lock held to the end of the transaction (PostgreSQL;
 /// SQLite's write transactions are exclusive already): checks such as "at most 3
 /// published posts on the free plan" then cannot interleave with a concurrent publish.
+///
+/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: a create inserting a post already holds the
+/// author's row `FOR KEY SHARE` (the foreign key), which `FOR UPDATE` conflicts with, so two
+/// creates published at once each waited for the other's share lock (PostgreSQL's "deadlock
+/// detected", a 500). This lock excludes only its own kind (and plan changes, which update
+/// the row), which is all the check needs.
 pub async fn lock_plan(conn: Conn<'_>, id: i64) -> sqlx::Result<Option<String>> {
     match conn {
         Conn::Sqlite(c) => {
             sqlx::query_scalar::<_, String>("SELECT plan FROM users WHERE id = $1").bind(id).fetch_optional(c).await
         }
         Conn::Postgres(c) => {
-            sqlx::query_scalar::<_, String>("SELECT plan FROM users WHERE id = $1 FOR UPDATE")
+            sqlx::query_scalar::<_, String>("SELECT plan FROM users WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(id)
                 .fetch_optional(c)
                 .await

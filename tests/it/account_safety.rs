@@ -123,7 +123,7 @@ on_both_databases!(
 async fn idempotency_rows(app: &TestApp) -> String {
     let sql = "SELECT scope, key_hash, fingerprint, sealed FROM idempotency_keys";
     let rows: Vec<(String, String, String, Option<Vec<u8>>)> = match app.db() {
-        quire::db::Db::Sqlite(p, _) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
+        quire::db::Db::Sqlite(p, ..) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
         quire::db::Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await.unwrap(),
     };
     rows.into_iter()

@@ -54,7 +54,7 @@ async fn a_token_is_issued_stored_as_a_hash_and_accepted_by_me(app: TestApp) {
 
     // Only the SHA-256 of the secret is in the database.
     let stored: Vec<String> = match app.db() {
-        quire::db::Db::Sqlite(p, _) => {
+        quire::db::Db::Sqlite(p, ..) => {
             sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(p).await.unwrap()
         }
         quire::db::Db::Postgres(p) => {
@@ -175,7 +175,7 @@ async fn an_internal_failure_is_a_500_problem_without_internals(app: TestApp) {
     common::register(&app, "five@example.com", "Five", "password123").await;
     // Break the database under the running app: issuing a token now fails inside sqlx.
     match app.db() {
-        quire::db::Db::Sqlite(p, _) => sqlx::query("DROP TABLE api_tokens").execute(p).await.map(|_| ()).unwrap(),
+        quire::db::Db::Sqlite(p, ..) => sqlx::query("DROP TABLE api_tokens").execute(p).await.map(|_| ()).unwrap(),
         quire::db::Db::Postgres(p) => sqlx::query("DROP TABLE api_tokens").execute(p).await.map(|_| ()).unwrap(),
     }
     let res = app

@@ -15,6 +15,7 @@ mod api_surfaces;
 mod api_tokens_uploads;
 mod cli;
 mod graphql_http;
+mod group_commit;
 mod hardening;
 mod hostile_input;
 mod jobs;

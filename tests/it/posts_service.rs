@@ -101,7 +101,7 @@ async fn the_free_plan_holds_three_published_posts(app: TestApp) {
     posts::unpublish(app.db(), &author, ids[0]).await.unwrap();
     posts::publish(app.db(), app.bus(), &author, ids[3]).await.unwrap();
     match app.db() {
-        Db::Sqlite(p, _) => {
+        Db::Sqlite(p, ..) => {
             sqlx::query("UPDATE users SET plan = 'pro' WHERE id = $1").bind(author.id).execute(p).await.map(|_| ())
         }
         Db::Postgres(p) => {
@@ -203,7 +203,7 @@ mod listing {
         let author = user(&app, "k@example.com", Role::User).await;
         let pro = {
             match app.db() {
-                Db::Sqlite(p, _) => sqlx::query("UPDATE users SET plan = 'pro'").execute(p).await.map(|_| ()),
+                Db::Sqlite(p, ..) => sqlx::query("UPDATE users SET plan = 'pro'").execute(p).await.map(|_| ()),
                 Db::Postgres(p) => sqlx::query("UPDATE users SET plan = 'pro'").execute(p).await.map(|_| ()),
             }
             .unwrap();

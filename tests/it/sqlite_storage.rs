@@ -44,7 +44,7 @@ async fn settle(pool: &sqlx::SqlitePool) {
 async fn a_connection_released_inside_a_transaction_is_closed_not_reused() {
     let dir = common::temp::tempdir().unwrap();
     let (db, author) = fresh(&dir, "tx@example.com").await;
-    let Db::Sqlite(pool, _) = &db else { unreachable!("a SQLite pool") };
+    let Db::Sqlite(pool, ..) = &db else { unreachable!("a SQLite pool") };
     {
         let mut conn = pool.acquire().await.unwrap();
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.unwrap();
@@ -79,7 +79,7 @@ async fn a_write_ahead_log_that_readers_kept_growing_is_emptied() {
     let dir = common::temp::tempdir().unwrap();
     let (db, author) = fresh(&dir, "wal@example.com").await;
     let wal = dir.path().join("quire.db-wal");
-    let Db::Sqlite(pool, _) = &db else { unreachable!("a SQLite pool") };
+    let Db::Sqlite(pool, ..) = &db else { unreachable!("a SQLite pool") };
 
     let mut reader = pool.acquire().await.unwrap();
     let mut snapshot = reader.begin().await.unwrap();
@@ -141,7 +141,7 @@ async fn the_log_is_emptied_while_writers_keep_writing() {
         written += w.await.unwrap();
     }
     assert!(outcomes.len() > 10 && outcomes.iter().all(|done| *done), "every checkpoint got its moment: {outcomes:?}");
-    let Db::Sqlite(pool, _) = &db else { unreachable!("a SQLite pool") };
+    let Db::Sqlite(pool, ..) = &db else { unreachable!("a SQLite pool") };
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM posts").fetch_one(pool).await.unwrap();
     assert_eq!(stored, written, "every create is in the database");
     db.close().await;

@@ -332,7 +332,7 @@ async fn github_release_becomes_a_draft_once(app: TestApp) {
         .await;
     assert_eq!(drafts, 1, "one draft, however often GitHub delivers");
     let body = match app.db() {
-        quire::db::Db::Sqlite(p, _) => {
+        quire::db::Db::Sqlite(p, ..) => {
             sqlx::query_scalar::<_, String>("SELECT body FROM posts").fetch_one(p).await.unwrap()
         }
         quire::db::Db::Postgres(p) => {

@@ -60,18 +60,40 @@ pub async fn create_with(db: &Db, bus: &Bus, author: &User, content: PostContent
 }
 
 /// Creates a post; with `publish` (the bus to tell) it is published in the same transaction.
+///
+/// The transaction is grouped with other creates running at the same moment (one commit
+/// for all of them on SQLite, see [`Db::grouped`]); the answer is the one it would have had
+/// alone.
 async fn create_in(db: &Db, publish: Option<&Bus>, author: &User, content: PostContent) -> Result<Post> {
-    let mut tx = db.begin().await?;
-    let mut post = create_draft_in(&mut tx, author, &content).await?;
-    if let Some(bus) = publish {
-        let raised = publish_in(&mut tx, author, &post).await?;
-        post = load(&mut tx, post.id).await?;
-        tx.commit().await?;
+    let work = NewPostWork { author: author.clone(), content, publish: publish.is_some() };
+    let (post, raised) = db.grouped(work).await?;
+    if let (Some(bus), Some(raised)) = (publish, raised) {
         notifications::deliver(bus, [raised]);
-        return Ok(post);
     }
-    tx.commit().await?;
     Ok(post)
+}
+
+/// One create, as a unit of grouped work: the draft, and its publication when asked for.
+struct NewPostWork {
+    author: User,
+    content: PostContent,
+    publish: bool,
+}
+
+impl db::Grouped for NewPostWork {
+    type Output = (Post, Option<crate::models::Notification>);
+    type Error = Error;
+
+    fn run<'a>(&'a self, tx: &'a mut Tx) -> futures_util::future::BoxFuture<'a, Result<Self::Output>> {
+        Box::pin(async move {
+            let post = create_draft_in(tx, &self.author, &self.content).await?;
+            if !self.publish {
+                return Ok((post, None));
+            }
+            let raised = publish_in(tx, &self.author, &post).await?;
+            Ok((load(tx, post.id).await?, Some(raised)))
+        })
+    }
 }
 
 /// Creates a draft inside `tx` (with its tags and audit entry), for callers whose own

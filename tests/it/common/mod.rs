@@ -214,7 +214,7 @@ impl TestApp {
     /// One integer from SQL run on whichever database the app uses (`SELECT COUNT(*) …`).
     pub async fn count(&self, sql: &str) -> i64 {
         match self.db() {
-            Db::Sqlite(p, _) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap(),
+            Db::Sqlite(p, ..) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap(),
             Db::Postgres(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap(),
         }
     }
