@@ -83,10 +83,7 @@ impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         let message = match &e {
             sqlx::Error::PoolClosed => "The server is shutting down; try again in a moment.",
-            sqlx::Error::PoolTimedOut => "The server is busy; try again in a moment.",
-            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("5" | "6" | "517")) => {
-                "The server is busy; try again in a moment."
-            }
+            e if crate::db::is_busy(e) => "The server is busy; try again in a moment.",
             _ => return Error::internal(e),
         };
         match e {

@@ -25,7 +25,7 @@ use super::{Db, Tx};
 
 /// The most units one transaction takes: larger groups gain little (most of a commit's
 /// cost is already shared at 64) and keep their callers waiting longer.
-pub const MAX_GROUP: usize = 64;
+const MAX_GROUP: usize = 64;
 
 /// The pause between two groups when the next is already waiting (see `run_groups`).
 const BREATHER: std::time::Duration = std::time::Duration::from_millis(1);
@@ -194,8 +194,7 @@ async fn one_by_one(db: &Db, group: &mut Vec<Box<dyn Unit>>) {
 fn same_error(e: &sqlx::Error) -> sqlx::Error {
     match e {
         sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
-        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
-        sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("5" | "6" | "517")) => sqlx::Error::PoolTimedOut,
+        e if super::is_busy(e) => sqlx::Error::PoolTimedOut,
         other => sqlx::Error::Protocol(format!("the group's transaction failed: {other}")),
     }
 }

@@ -24,7 +24,7 @@ pub mod uploads;
 pub mod users;
 pub mod webhooks;
 
-pub use group::{Group, Grouped, MAX_GROUP};
+pub use group::{Group, Grouped};
 
 use std::{str::FromStr, time::Duration};
 
@@ -354,6 +354,17 @@ async fn release_outside_transaction(conn: &mut SqliteConnection) -> sqlx::Resul
         }
     }
     Ok(true)
+}
+
+/// True when `err` says the database is busy rather than broken: no pooled connection free in
+/// time, or SQLite's lock held past the busy timeout (SQLITE_BUSY, SQLITE_LOCKED and
+/// SQLITE_BUSY_SNAPSHOT). A client may retry those (503).
+pub fn is_busy(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6" | "517")),
+        _ => false,
+    }
 }
 
 pub fn is_postgres_url(url: &str) -> bool {
