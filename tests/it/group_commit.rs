@@ -143,17 +143,26 @@ fn units(runs: &Arc<AtomicUsize>, outcome_of: impl Fn(i64) -> Outcome) -> Vec<In
     (1..=10).map(|value| Insert { value, runs: runs.clone(), outcome: outcome_of(value) }).collect()
 }
 
-/// Ten units queued at once run as one group; when the fifth fails the group is rolled back
-/// and each runs again alone (fifteen runs in all: the five of the group up to the failing
-/// one, then the ten alone, which is how the test sees that they were grouped): nine succeed and are stored once, the fifth answers its own error and leaves
-/// nothing. Then a group without failures runs each unit once.
-#[tokio::test]
-async fn a_group_with_a_failing_unit_runs_again_one_by_one() {
+/// A scratch file, and ten units (values 1 to 10, each as `outcome_of` says) queued at once:
+/// the file, its pool, the runs counted and each caller's answer.
+async fn ten_at_once(
+    outcome_of: impl Fn(i64) -> Outcome,
+) -> (common::temp::TempDir, Db, Arc<AtomicUsize>, Vec<Result<i64, Failed>>) {
     let dir = common::temp::tempdir().unwrap();
     let db = scratch_db(&dir).await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let calls = units(&runs, |v| if v == 5 { Outcome::Fail } else { Outcome::Succeed });
-    let answers = join_all(calls.into_iter().map(|u| db.grouped(u))).await;
+    let answers = join_all(units(&runs, outcome_of).into_iter().map(|u| db.grouped(u))).await;
+    (dir, db, runs, answers)
+}
+
+/// Ten units queued at once run as one group; when the fifth fails the group is rolled back
+/// and each runs again alone (fifteen runs in all: the five of the group up to the failing
+/// one, then the ten alone, which is how the test sees that they were grouped): nine succeed
+/// and are stored once, the fifth answers its own error and leaves nothing. Then a group
+/// without failures runs each unit once.
+#[tokio::test]
+async fn a_group_with_a_failing_unit_runs_again_one_by_one() {
+    let (_dir, db, runs, answers) = ten_at_once(|v| if v == 5 { Outcome::Fail } else { Outcome::Succeed }).await;
     for (i, answer) in answers.iter().enumerate() {
         match (i + 1, answer) {
             (5, Err(Failed(m))) => assert_eq!(m, "unit 5 refused"),
@@ -175,11 +184,7 @@ async fn a_group_with_a_failing_unit_runs_again_one_by_one() {
 /// the group task goes on serving later writes.
 #[tokio::test]
 async fn a_panicking_unit_fails_only_itself() {
-    let dir = common::temp::tempdir().unwrap();
-    let db = scratch_db(&dir).await;
-    let runs = Arc::new(AtomicUsize::new(0));
-    let calls = units(&runs, |v| if v == 3 { Outcome::Panic } else { Outcome::Succeed });
-    let answers = join_all(calls.into_iter().map(|u| db.grouped(u))).await;
+    let (_dir, db, runs, answers) = ten_at_once(|v| if v == 3 { Outcome::Panic } else { Outcome::Succeed }).await;
     assert!(answers[2].as_ref().is_err_and(|Failed(m)| m.contains("panicked")), "{:?}", answers[2]);
     assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 9);
     assert_eq!(stored(&db).await, vec![1, 2, 4, 5, 6, 7, 8, 9, 10]);
