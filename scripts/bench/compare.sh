@@ -28,6 +28,7 @@ NEXT_PORT=3500
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 scripts/setup
 . scripts/env.sh
+. scripts/bench/create_load.sh
 if ! command -v wrk >/dev/null || ! command -v taskset >/dev/null; then
   say "installing wrk (Debian)"
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
@@ -58,7 +59,7 @@ trap cleanup EXIT
 export QUIRE_DATA_DIR="$data" QUIRE_LOG=warn
 say "seeding $POSTS posts"
 target/release/quire seed --posts "$POSTS" | tail -1
-token=$(target/release/quire token create --email demo1@quire.test --name bench --scopes read,write | grep -o 'qrt_[A-Za-z0-9_-]*' | head -1)
+token=$(bench_token target/release/quire)
 # Each server writes a copy of its own of the same seeded file: on one shared file each one's
 # writers met the others' locks (errors after the busy timeout) and Quire's node emptied the
 # log the others filled.
@@ -88,12 +89,7 @@ if [ -n "$nextjs" ]; then
 fi
 
 post_lua=$(mktemp --suffix=.lua)
-cat > "$post_lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"title":"Benchmark post","body":"A body of a few words, as a bench would send.","category":"tech"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-LUA
+write_post_lua "$post_lua" "$token"
 
 rps() { # url [wrk args…] → requests/s (failed answers are counted by wrk as requests: say so)
   local url=$1 out; shift

@@ -7,17 +7,12 @@
 #   scripts/bench/other_writer.sh [binary, default target/release/quire] [seconds, default 12]
 set -u
 cd "$(dirname "$0")/../.."
+. scripts/bench/create_load.sh
 BIN=${1:-target/release/quire}; SECS=${2:-12}
 data=$(mktemp -d)
 export QUIRE_DATA_DIR=$data QUIRE_LOG=error
 $BIN seed --posts 10000 >/dev/null
-token=$($BIN token create --email demo1@quire.test --name bench --scopes read,write 2>/dev/null | grep -o 'qrt_[A-Za-z0-9_-]*' | head -1)
-cat > $data/post.lua <<LUA
-wrk.method = "POST"
-wrk.body = '{"title":"Benchmark post","body":"A body of a few words, as a bench would send.","category":"tech"}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-LUA
+write_post_lua "$data/post.lua" "$(bench_token "$BIN")"
 QUIRE_RATE_LIMIT_AUTH=1000000000 QUIRE_RATE_LIMIT_ANON=1000000000 QUIRE_RATE_LIMIT_USER=1000000000 QUIRE_ADDR=127.0.0.1:3390 taskset -c 0 $BIN serve 2>/dev/null &
 pid=$!
 for _ in $(seq 100); do curl -fs http://127.0.0.1:3390/api/v1/health >/dev/null && break; sleep 0.05; done
